@@ -1,0 +1,173 @@
+/* client.c: a connection's life: input bytes -> parser -> dispatch.
+ *
+ * Reads land in the server's shared read buffer whenever the client has no
+ * partial frame pending (client.h), and every complete command in them is
+ * executed in place. Only an incomplete tail is copied into the client's own
+ * query buffer, which then receives the following reads until the frame is
+ * whole. An idle client therefore holds no input buffer at all. */
+#include "ember/client.h"
+
+#include "ember/command.h"
+#include "ember/log.h"
+#include "ember/mem.h"
+#include "ember/reply.h"
+#include "ember/server.h"
+
+#include <stdio.h>
+
+#define CLIENT_QBUF_MIN (16 * 1024)
+
+struct client *client_create(void)
+{
+    struct client *c = em_calloc(1, sizeof(*c));
+    c->id = ++server.next_client_id;
+    c->resp = 2;
+    c->db = &server.ks.dbs[0];
+    c->limits.max_bulk_len = server.cfg.proto_max_bulk_len;
+    c->limits.authenticated = true;
+    resp_parser_init(&c->parser, &c->limits);
+    c->ctime_ms = clock_ms();
+    c->last_interaction_ms = c->ctime_ms;
+    c->fd = -1;
+    return c;
+}
+
+void client_destroy(struct client *c)
+{
+    if (c == NULL) return;
+    resp_parser_deinit(&c->parser);
+    reply_release(c);
+    em_free(c->qbuf);
+    em_free(c->name);
+    em_free(c->lib_name);
+    em_free(c->lib_ver);
+    em_free(c);
+}
+
+char *client_read_buffer(struct client *c, size_t *len)
+{
+    if (c->qlen == 0) {
+        *len = server.read_buf_size;
+        return server.read_buf;
+    }
+    if (c->qcap - c->qlen < CLIENT_QBUF_MIN) {
+        size_t cap = c->qcap * 2;
+        if (cap < c->qlen + CLIENT_QBUF_MIN) cap = c->qlen + CLIENT_QBUF_MIN;
+        c->qbuf = em_realloc(c->qbuf, cap);
+        c->qcap = cap;
+    }
+    *len = c->qcap - c->qlen;
+    return c->qbuf + c->qlen;
+}
+
+/* Executes every complete frame in buf[0..len); returns the bytes used. */
+static size_t process_input(struct client *c, const char *buf, size_t len)
+{
+    size_t pos = 0;
+    while (pos < len && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) {
+        size_t consumed = 0;
+        int rc = resp_parse(&c->parser, buf + pos, len - pos, &consumed);
+        if (rc == RESP_INCOMPLETE) break;
+        if (rc == RESP_ERR) {
+            reply_error(c, c->parser.error);
+            log_verbose("Protocol error (%s) from client: id=%llu addr=%s", c->parser.error,
+                        (unsigned long long)c->id, c->addr);
+            client_close_after_reply(c);
+            return len;
+        }
+        pos += consumed;
+        if (c->parser.argc == 0) continue;
+        c->argc = c->parser.argc;
+        c->argv = c->parser.argv;
+        command_dispatch(c);
+        c->argc = 0;
+        c->argv = NULL;
+    }
+    return pos;
+}
+
+static void check_query_limit(struct client *c)
+{
+    if (c->qlen > (size_t)server.cfg.client_query_buffer_limit) {
+        log_warn("Closing client that reached max query buffer length: id=%llu addr=%s "
+                 "(qbuf initial bytes: \"%.32s\")",
+                 (unsigned long long)c->id, c->addr, c->qbuf);
+        client_close_asap(c);
+    }
+}
+
+void client_feed(struct client *c, const char *buf, size_t n)
+{
+    c->last_interaction_ms = clock_ms();
+    server.stats.total_net_input_bytes += (long long)n;
+    if (buf == server.read_buf) {
+        size_t used = process_input(c, buf, n);
+        if (used < n && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) {
+            size_t rest = n - used;
+            size_t cap = rest + CLIENT_QBUF_MIN;
+            if (c->qcap < cap) {
+                em_free(c->qbuf);
+                c->qbuf = em_malloc(cap);
+                c->qcap = cap;
+            }
+            memcpy(c->qbuf, buf + used, rest);
+            c->qlen = rest;
+            check_query_limit(c);
+        }
+        return;
+    }
+    c->qlen += n;
+    size_t used = process_input(c, c->qbuf, c->qlen);
+    if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)) {
+        c->qlen = 0;
+    } else if (used > 0) {
+        memmove(c->qbuf, c->qbuf + used, c->qlen - used);
+        c->qlen -= used;
+    }
+    if (c->qlen == 0 && c->qcap > 4 * CLIENT_QBUF_MIN) {
+        /* Give a large buffer back once the big frame that needed it is done. */
+        em_free(c->qbuf);
+        c->qbuf = NULL;
+        c->qcap = 0;
+    }
+    check_query_limit(c);
+}
+
+void client_close_asap(struct client *c)
+{
+    c->flags |= CLIENT_CLOSE_ASAP;
+    client_queue_write(c); /* the flush pass closes it */
+}
+
+void client_close_after_reply(struct client *c)
+{
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    client_queue_write(c);
+}
+
+void client_queue_write(struct client *c)
+{
+    if (c->flags & CLIENT_PENDING_WRITE) return;
+    c->flags |= CLIENT_PENDING_WRITE;
+    c->pending_next = server.pending_writes;
+    server.pending_writes = c;
+}
+
+char *client_info_string(const struct client *c)
+{
+    char buf[1024];
+    long long now = clock_ms();
+    const char *cmd = c->last_cmd != NULL ? c->last_cmd->name : "NULL";
+    char flags[8] = "N";
+    snprintf(buf, sizeof(buf),
+             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 "
+             "psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
+             "rbp=0 obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 "
+             "resp=%d lib-name=%s lib-ver=%s",
+             (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+             (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags,
+             c->db != NULL ? c->db->id : 0, c->qlen, c->qcap - c->qlen, c->qcap, c->reply_bytes,
+             sizeof(*c) + c->qcap + c->reply_bytes, cmd, c->resp, c->lib_name ? c->lib_name : "",
+             c->lib_ver ? c->lib_ver : "");
+    return em_strndup(buf, strlen(buf));
+}

@@ -1,0 +1,234 @@
+/* command.c: command lookup, dispatch and the argument helpers.
+ *
+ * The per-family tables (string_commands, list_commands, ...) are joined at
+ * start-up into one open-addressing index keyed by a case-insensitive hash
+ * of the name, so lookup costs a short hash and one or two compares.
+ *
+ * Dispatch order, as in Redis's processCommand: lookup (unknown command),
+ * arity, subcommand, then the handler. Afterwards, if the handler changed
+ * the keyspace (server.dirty moved), command_after_write() sees it: the one
+ * place every write passes, for the future log and replica stream. */
+#include "ember/command.h"
+
+#include "ember/client.h"
+#include "ember/mem.h"
+#include "ember/reply.h"
+#include "ember/server.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static struct command *const families[] = {
+    string_commands, keys_commands, expire_commands, list_commands,
+    hash_commands,   set_commands,  zset_commands,   server_commands,
+};
+#define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
+
+#define INDEX_SIZE 1024 /* a power of two, well above the command count */
+
+static struct command *index_slots[INDEX_SIZE];
+static int total_commands;
+
+static uint64_t name_hash(const char *p, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (uint64_t)(unsigned char)tolower((unsigned char)p[i]);
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+void command_setup(void)
+{
+    memset(index_slots, 0, sizeof(index_slots));
+    total_commands = 0;
+    for (size_t f = 0; f < FAMILY_COUNT; f++) {
+        for (struct command *cmd = families[f]; cmd->name != NULL; cmd++) {
+            size_t i = name_hash(cmd->name, strlen(cmd->name)) & (INDEX_SIZE - 1);
+            while (index_slots[i] != NULL) i = (i + 1) & (INDEX_SIZE - 1);
+            index_slots[i] = cmd;
+            total_commands++;
+            for (struct command *sub = cmd->subcommands; sub != NULL && sub->name != NULL; sub++) {
+                sub->parent = cmd->name;
+            }
+        }
+    }
+}
+
+struct command *command_lookup(struct slice name)
+{
+    if (name.len == 0 || name.len > 64) return NULL;
+    size_t i = name_hash(name.ptr, name.len) & (INDEX_SIZE - 1);
+    for (struct command *cmd; (cmd = index_slots[i]) != NULL; i = (i + 1) & (INDEX_SIZE - 1)) {
+        if (strncasecmp(cmd->name, name.ptr, name.len) == 0 && cmd->name[name.len] == '\0') {
+            return cmd;
+        }
+    }
+    return NULL;
+}
+
+void command_foreach(void (*fn)(struct command *cmd, void *arg), void *arg)
+{
+    for (size_t f = 0; f < FAMILY_COUNT; f++) {
+        for (struct command *cmd = families[f]; cmd->name != NULL; cmd++) fn(cmd, arg);
+    }
+}
+
+int command_count(void)
+{
+    return total_commands;
+}
+
+const char *command_fullname(const struct command *cmd, char *buf, size_t len)
+{
+    if (cmd->parent == NULL) return cmd->name;
+    snprintf(buf, len, "%s|%s", cmd->parent, cmd->name);
+    return buf;
+}
+
+/* ---- Errors before execution ---- */
+
+/* Redis prints arguments with %s: they stop at a NUL byte. */
+static int cstr_len(struct slice s, int max)
+{
+    const char *nul = memchr(s.ptr, '\0', s.len);
+    size_t len = nul != NULL ? (size_t)(nul - s.ptr) : s.len;
+    return (int)(len < (size_t)max ? len : (size_t)max);
+}
+
+static void reply_unknown_command(struct client *c)
+{
+    char args[512];
+    size_t used = 0;
+    args[0] = '\0';
+    for (int i = 1; i < c->argc && used < 128; i++) {
+        int n = snprintf(args + used, sizeof(args) - used, "'%.*s' ",
+                         cstr_len(c->argv[i], 128 - (int)used), c->argv[i].ptr);
+        if (n < 0) break;
+        used += (size_t)n;
+        if (used >= sizeof(args)) used = sizeof(args) - 1;
+    }
+    reply_error_fmt(c, "ERR unknown command '%.*s', with args beginning with: %s",
+                    cstr_len(c->argv[0], 128), c->argv[0].ptr, args);
+}
+
+void reply_arity_error(struct client *c)
+{
+    char buf[128];
+    reply_error_fmt(c, "ERR wrong number of arguments for '%s' command",
+                    command_fullname(c->cmd, buf, sizeof(buf)));
+}
+
+static bool arity_ok(const struct command *cmd, int argc)
+{
+    return (cmd->arity > 0 && argc == cmd->arity) || (cmd->arity < 0 && argc >= -cmd->arity);
+}
+
+static struct command *find_subcommand(struct command *parent, struct slice name)
+{
+    for (struct command *sub = parent->subcommands; sub->name != NULL; sub++) {
+        if (strlen(sub->name) == name.len && strncasecmp(sub->name, name.ptr, name.len) == 0) {
+            return sub;
+        }
+    }
+    return NULL;
+}
+
+/* The one place every write passes after it executes. */
+static void command_after_write(struct client *c)
+{
+    (void)c;
+}
+
+void command_dispatch(struct client *c)
+{
+    struct command *cmd = command_lookup(c->argv[0]);
+    if (cmd == NULL) {
+        reply_unknown_command(c);
+        return;
+    }
+    c->cmd = cmd;
+    if (!arity_ok(cmd, c->argc)) {
+        cmd->rejected_calls++;
+        reply_arity_error(c);
+        return;
+    }
+    if (cmd->subcommands != NULL) {
+        struct command *sub = find_subcommand(cmd, c->argv[1]);
+        if (sub == NULL) {
+            char upper[64];
+            size_t n = strlen(cmd->name);
+            for (size_t i = 0; i <= n && i < sizeof(upper); i++) {
+                upper[i] = (char)toupper((unsigned char)cmd->name[i]);
+            }
+            upper[sizeof(upper) - 1] = '\0';
+            cmd->rejected_calls++;
+            reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                            cstr_len(c->argv[1], 128), c->argv[1].ptr, upper);
+            return;
+        }
+        cmd = sub;
+        c->cmd = cmd;
+        if (!arity_ok(cmd, c->argc)) {
+            cmd->rejected_calls++;
+            reply_arity_error(c);
+            return;
+        }
+    }
+
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
+        c->flags = (c->flags & ~(unsigned)CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP;
+    }
+    long long dirty = server.dirty;
+    long long errors = server.stats.total_error_replies;
+    long long start = clock_mono_us();
+    cmd->proc(c);
+    cmd->usec += clock_mono_us() - start;
+    cmd->calls++;
+    if (server.stats.total_error_replies != errors) cmd->failed_calls++;
+    c->flags &= ~(unsigned)CLIENT_REPLY_SKIP;
+    c->last_cmd = cmd;
+    c->commands_processed++;
+    server.stats.total_commands_processed++;
+    if (server.dirty != dirty) command_after_write(c);
+}
+
+/* ---- Argument helpers ---- */
+
+bool arg_ll_or_reply(struct client *c, int i, long long *out)
+{
+    if (str_to_ll(c->argv[i].ptr, c->argv[i].len, out)) return true;
+    reply_not_integer(c);
+    return false;
+}
+
+bool arg_ll_range_or_reply(struct client *c, int i, long long min, long long max, long long *out,
+                           const char *msg)
+{
+    long long v;
+    if (!str_to_ll(c->argv[i].ptr, c->argv[i].len, &v) || v < min || v > max) {
+        if (msg != NULL) {
+            reply_error(c, msg);
+        } else {
+            reply_not_integer(c);
+        }
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool arg_double_or_reply(struct client *c, int i, double *out)
+{
+    if (str_to_d(c->argv[i].ptr, c->argv[i].len, out)) return true;
+    reply_not_float(c);
+    return false;
+}
+
+bool arg_is(const struct client *c, int i, const char *word)
+{
+    return slice_eq_nocase(c->argv[i], word);
+}

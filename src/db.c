@@ -1,0 +1,261 @@
+/* db.c: the keyspace (see db.h), lazy expiry and the active expire cycle.
+ *
+ * Deadlines live in the entries themselves. A key is expired when the
+ * cached clock is past its deadline (Redis's keyIsExpired: now > when), and
+ * it is deleted:
+ *  - lazily, by db_find() and friends, the moment anyone looks at it;
+ *  - actively, by db_expire_cycle() from the cron, which walks only the
+ *    buckets marked as holding keys with a deadline, deletes the expired
+ *    ones, and keeps going in a db while the stale share of its sample is
+ *    high and the time budget lasts. Keys nobody reads are reclaimed without
+ *    a walk over the whole keyspace. */
+#include "ember/db.h"
+
+#include "ember/mem.h"
+
+static void destroy_entry(struct dict_node *n, void *ctx)
+{
+    (void)ctx;
+    obj_destroy(n);
+}
+
+static bool entry_has_ttl(const struct dict_node *n)
+{
+    return obj_has_ttl(n);
+}
+
+static const struct dict_type keyspace_dict_type = {
+    .destroy = destroy_entry,
+    .is_marked = entry_has_ttl,
+};
+
+void keyspace_init(struct keyspace *ks, int count, uint64_t seed)
+{
+    memset(ks, 0, sizeof(*ks));
+    ks->dbs = em_calloc((size_t)count, sizeof(*ks->dbs));
+    ks->count = count;
+    rng_seed(&ks->rng, seed);
+    for (int i = 0; i < count; i++) {
+        struct db *db = &ks->dbs[i];
+        dict_init(&db->dict, &keyspace_dict_type);
+        db->id = i;
+        db->ks = ks;
+    }
+}
+
+void keyspace_deinit(struct keyspace *ks)
+{
+    for (int i = 0; i < ks->count; i++) dict_deinit(&ks->dbs[i].dict, NULL);
+    em_free(ks->dbs);
+    ks->dbs = NULL;
+    ks->count = 0;
+}
+
+void db_touch(struct db *db, struct slice key)
+{
+    if (db->ks->on_touch != NULL) db->ks->on_touch(db, key, db->ks->hook_ctx);
+}
+
+/* Deletes an expired entry and tells the hooks. */
+static void expire_at(struct db *db, struct dict_pos *pos)
+{
+    struct dict_node *o = dict_unlink(&db->dict, pos);
+    db->volatile_count--;
+    db->ks->stats.expired_keys++;
+    struct slice key = dict_node_key(o);
+    if (db->ks->on_expired != NULL) db->ks->on_expired(db, key, db->ks->hook_ctx);
+    db_touch(db, key);
+    obj_destroy(o);
+}
+
+struct dict_node *db_find(struct db *db, struct slice key, struct db_ref *ref)
+{
+    ref->hash = dict_hash(key.ptr, key.len);
+    struct dict_node *o = dict_find(&db->dict, ref->hash, key.ptr, key.len, &ref->pos);
+    if (o == NULL) return NULL;
+    if (obj_has_ttl(o)) {
+        if (db_is_expired(o, clock_ms())) {
+            expire_at(db, &ref->pos);
+            return NULL;
+        }
+        ref->had_ttl = true;
+    } else {
+        ref->had_ttl = false;
+    }
+    obj_set_lru(o, db->ks->lru_clock);
+    return o;
+}
+
+struct dict_node *db_peek(struct db *db, struct slice key)
+{
+    uint64_t h = dict_hash(key.ptr, key.len);
+    struct dict_node *o = dict_find(&db->dict, h, key.ptr, key.len, NULL);
+    if (o != NULL && db_is_expired(o, clock_ms())) return NULL;
+    return o;
+}
+
+void db_count_lookup(struct db *db, bool hit)
+{
+    if (hit) {
+        db->ks->stats.keyspace_hits++;
+    } else {
+        db->ks->stats.keyspace_misses++;
+    }
+}
+
+void db_insert(struct db *db, const struct db_ref *ref, struct dict_node *o)
+{
+    obj_set_lru(o, db->ks->lru_clock);
+    dict_insert(&db->dict, ref->hash, o);
+    if (obj_has_ttl(o)) db->volatile_count++;
+}
+
+void db_replace(struct db *db, const struct db_ref *ref, struct dict_node *o)
+{
+    dict_replace(&db->dict, &ref->pos, o);
+    bool has = obj_has_ttl(o);
+    if (has && !ref->had_ttl) db->volatile_count++;
+    if (!has && ref->had_ttl) db->volatile_count--;
+}
+
+struct dict_node *db_take(struct db *db, const struct db_ref *ref)
+{
+    struct dict_node *o = dict_unlink(&db->dict, &ref->pos);
+    if (obj_has_ttl(o)) db->volatile_count--;
+    return o;
+}
+
+void db_delete_at(struct db *db, const struct db_ref *ref)
+{
+    obj_destroy(db_take(db, ref));
+}
+
+bool db_delete(struct db *db, struct slice key)
+{
+    struct db_ref ref;
+    if (db_find(db, key, &ref) == NULL) return false;
+    db_delete_at(db, &ref);
+    return true;
+}
+
+void db_set(struct db *db, struct dict_node *o)
+{
+    struct slice key = dict_node_key(o);
+    struct db_ref ref;
+    struct dict_node *old = db_find(db, key, &ref);
+    if (old == NULL) {
+        db_insert(db, &ref, o);
+        return;
+    }
+    obj_set_lru(o, db->ks->lru_clock);
+    db_replace(db, &ref, o);
+    obj_destroy(old);
+}
+
+struct dict_node *db_set_expire(struct db *db, const struct db_ref *ref, struct dict_node *o,
+                                long long when)
+{
+    struct dict_node *n = obj_with_expire(o, when);
+    db_replace(db, ref, n);
+    return n;
+}
+
+size_t db_flush(struct db *db)
+{
+    size_t n = db_size(db);
+    dict_clear(&db->dict, NULL);
+    db->volatile_count = 0;
+    db->expire_cursor = 0;
+    db->avg_ttl = 0;
+    return n;
+}
+
+struct dict_node *db_random(struct db *db)
+{
+    long long now = clock_ms();
+    /* If every key is expired we could loop for long: give up after a
+     * bounded number of tries and report one anyway, as Redis does, but
+     * only after deleting the expired keys we met. */
+    for (int tries = 0; tries < 100 && db_size(db) > 0; tries++) {
+        struct dict_node *o = dict_random(&db->dict, &db->ks->rng);
+        if (!db_is_expired(o, now)) return o;
+        struct db_ref ref;
+        db_find(db, dict_node_key(o), &ref); /* expires it */
+    }
+    return NULL;
+}
+
+/* ---- Active expiry ---- */
+
+#define EXPIRE_KEYS_PER_LOOP 20 /* keys sampled per round at effort 1 */
+#define EXPIRE_STALE_PCT     10 /* keep going while more than this was stale */
+
+struct cycle_ctx {
+    struct db *db;
+    long long now;
+    long long sampled;
+    long long expired;
+    long long ttl_sum;
+    long long ttl_samples;
+};
+
+static void cycle_visit(struct dict *d, struct dict_node *n, struct dict_pos *pos, void *arg)
+{
+    (void)d;
+    struct cycle_ctx *c = arg;
+    c->sampled++;
+    long long when = obj_expire(n);
+    if (when < c->now) {
+        expire_at(c->db, pos);
+        c->expired++;
+    } else {
+        c->ttl_sum += when - c->now;
+        c->ttl_samples++;
+    }
+}
+
+void db_expire_cycle(struct keyspace *ks, int effort, long long budget_us,
+                     struct expire_cycle_stats *out)
+{
+    if (effort < 1) effort = 1;
+    if (effort > 10) effort = 10;
+    long long per_loop = EXPIRE_KEYS_PER_LOOP + EXPIRE_KEYS_PER_LOOP / 4 * (effort - 1);
+    long long stale_pct = EXPIRE_STALE_PCT - (effort - 1);
+    long long start = clock_mono_us();
+    memset(out, 0, sizeof(*out));
+
+    for (int i = 0; i < ks->count; i++) {
+        struct db *db = &ks->dbs[i];
+        struct cycle_ctx c = {.db = db, .now = clock_ms()};
+        for (int rounds = 0; db->volatile_count > 0; rounds++) {
+            long long before_sampled = c.sampled, before_expired = c.expired;
+            while (c.sampled - before_sampled < per_loop && db->volatile_count > 0) {
+                if (dict_next_marked(&db->dict, &db->expire_cursor, cycle_visit, &c) < 0) break;
+            }
+            long long s = c.sampled - before_sampled, e = c.expired - before_expired;
+            if (s == 0) break;
+            /* Check the clock every 16 rounds, as Redis does, so the check
+             * itself does not cost more than the work. */
+            if ((rounds & 15) == 15 && clock_mono_us() - start > budget_us) {
+                out->time_cap_reached = true;
+                break;
+            }
+            if (e * 100 <= s * stale_pct) break;
+        }
+        if (c.ttl_samples > 0) {
+            long long avg = c.ttl_sum / c.ttl_samples;
+            /* Redis smooths with a 2% weight for the new sample. */
+            db->avg_ttl = db->avg_ttl == 0 ? avg : (db->avg_ttl / 50) * 49 + avg / 50;
+        }
+        if (db->volatile_count == 0) db->avg_ttl = 0;
+        out->sampled += c.sampled;
+        out->expired += c.expired;
+        if (out->time_cap_reached) break;
+    }
+    if (out->time_cap_reached) ks->stats.expired_time_cap_reached_count++;
+    if (out->sampled > 0) {
+        long long pct = out->expired * 10000 / out->sampled;
+        /* Redis's expired_stale_perc is an exponential average too. */
+        ks->stats.expired_stale_perc_x100 = (pct * 5 + ks->stats.expired_stale_perc_x100 * 95) / 100;
+    }
+}

@@ -1,0 +1,154 @@
+/* server.c: the global server state, start-up, the cron and shutdown.
+ *
+ * server_cron() runs hz times a second from net.c's timer. Each tick it:
+ *  - refreshes the LRU clock and the memory peak;
+ *  - runs the active expire cycle under a CPU budget of 25% of the tick
+ *    (scaled by active-expire-effort, as Redis does);
+ *  - spends up to 1 ms per db on incremental rehashing and shrinks tables
+ *    that emptied out;
+ *  - closes clients idle past `timeout`. */
+#include "ember/server.h"
+
+#include "ember/client.h"
+#include "ember/command.h"
+#include "ember/log.h"
+#include "ember/mem.h"
+#include "ember/net.h"
+#include "ember/reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct server server;
+
+void server_link_client(struct client *c)
+{
+    c->prev = NULL;
+    c->next = server.clients;
+    if (server.clients != NULL) server.clients->prev = c;
+    server.clients = c;
+    server.client_count++;
+}
+
+void server_unlink_client(struct client *c)
+{
+    if (c->prev != NULL) {
+        c->prev->next = c->next;
+    } else {
+        server.clients = c->next;
+    }
+    if (c->next != NULL) c->next->prev = c->prev;
+    server.client_count--;
+    /* Drop it from the pending-write list if it is there. */
+    if (c->flags & CLIENT_PENDING_WRITE) {
+        struct client **p = &server.pending_writes;
+        while (*p != NULL && *p != c) p = &(*p)->pending_next;
+        if (*p == c) *p = c->pending_next;
+        c->flags &= ~(unsigned)CLIENT_PENDING_WRITE;
+    }
+}
+
+static void make_run_id(char *out)
+{
+    uint8_t raw[20];
+    random_bytes(raw, sizeof(raw));
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 20; i++) {
+        out[i * 2] = hex[raw[i] >> 4];
+        out[i * 2 + 1] = hex[raw[i] & 15];
+    }
+    out[40] = '\0';
+}
+
+int server_init(void)
+{
+    uint8_t seed[16];
+    random_bytes(seed, sizeof(seed));
+    hash_set_seed(seed);
+    clock_update();
+    server.pid = (int)getpid();
+    server.start_ms = clock_ms();
+    make_run_id(server.run_id);
+    uint64_t rng_seed_value;
+    random_bytes(&rng_seed_value, sizeof(rng_seed_value));
+    keyspace_init(&server.ks, server.cfg.databases, rng_seed_value);
+    server.read_buf_size = 64 * 1024;
+    server.read_buf = em_malloc(server.read_buf_size);
+    command_setup();
+    if (net_setup() < 0) return -1;
+    return 0;
+}
+
+void server_deinit(void)
+{
+    keyspace_deinit(&server.ks);
+    em_free(server.read_buf);
+    server.read_buf = NULL;
+    em_free(server.config_file);
+    em_free(server.executable);
+    config_deinit(&server.cfg);
+}
+
+void server_request_shutdown(int exit_code)
+{
+    server.shutdown_asap = true;
+    server.shutdown_exit_code = exit_code;
+    net_stop();
+}
+
+static void close_idle_clients(void)
+{
+    if (server.cfg.timeout <= 0) return;
+    long long now = clock_ms();
+    long long limit = (long long)server.cfg.timeout * 1000;
+    for (struct client *c = server.clients; c != NULL; c = c->next) {
+        if (now - c->last_interaction_ms > limit && !(c->flags & CLIENT_CLOSING)) {
+            log_verbose("Closing idle client");
+            client_close_asap(c);
+        }
+    }
+}
+
+void server_cron(void)
+{
+    server.cron_loops++;
+    server.ks.lru_clock = (uint32_t)((clock_ms() / 1000) & OBJ_LRU_MAX);
+
+    /* Active expiry: Redis gives the slow cycle 25% of a tick's time at
+     * effort 1, plus a little more per effort step. */
+    int effort = server.cfg.active_expire_effort;
+    long long tick_us = 1000000 / (server.cfg.hz > 0 ? server.cfg.hz : 10);
+    long long budget = tick_us * (25 + 2 * (effort - 1)) / 100;
+    struct expire_cycle_stats es;
+    long long t0 = clock_mono_us();
+    db_expire_cycle(&server.ks, effort, budget, &es);
+    server.stats.expire_cycle_cpu_us += clock_mono_us() - t0;
+
+    for (int i = 0; i < server.ks.count; i++) {
+        struct dict *d = &server.ks.dbs[i].dict;
+        dict_maybe_shrink(d);
+        if (dict_is_rehashing(d)) dict_rehash_us(d, 1000);
+    }
+    close_idle_clients();
+    if ((server.cron_loops & 7) == 0) {
+        struct mem_stats ms;
+        mem_stats_read(&ms);
+        if (ms.allocated > server.peak_memory) server.peak_memory = ms.allocated;
+    }
+}
+
+void server_before_sleep(void)
+{
+}
+
+int server_run(void)
+{
+    log_notice("Ready to accept connections tcp");
+    net_run();
+    log_warn("User requested shutdown...");
+    net_teardown();
+    log_warn("%s is now ready to exit, bye bye...", "ember");
+    return server.shutdown_exit_code;
+}
