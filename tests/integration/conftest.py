@@ -94,9 +94,9 @@ def start_ember(tmp_path, request):
     teardown and must exit 0 (unless the test stopped it itself)."""
     started = []
 
-    def start(*args, name="ember"):
+    def start(*args, name="ember", port=None):
         srv = Server(f"{name}{len(started) + 1}", ember_binary(), [str(a) for a in args],
-                     tmp_path / f"{name}{len(started) + 1}")
+                     tmp_path / f"{name}{len(started) + 1}", port=port)
         started.append(srv)
         _attach(request, srv)
         return srv.start()
@@ -155,9 +155,9 @@ def start_redis(tmp_path, request):
     require_redis()
     started = []
 
-    def start(*args):
+    def start(*args, port=None):
         srv = Server(f"redis-ref{len(started) + 1}", REDIS_SERVER, [str(a) for a in args],
-                     tmp_path / f"redis-ref{len(started) + 1}")
+                     tmp_path / f"redis-ref{len(started) + 1}", port=port)
         started.append(srv)
         _attach(request, srv)
         return srv.start()

@@ -256,7 +256,10 @@ class ServerError(Exception):
 class Server:
     """One server process (ember or redis-server) on a free loopback port."""
 
-    def __init__(self, name, binary, args, workdir):
+    def __init__(self, name, binary, args, workdir, port=None):
+        """port=None picks a free port and passes --port/--bind; a given port is
+        assumed to come from the config file or args, and nothing is added."""
+        self.fixed_port = port
         self.name = name
         self.binary = binary
         self.extra_args = list(args)
@@ -275,7 +278,7 @@ class Server:
         """Starts the process and polls PING until it answers. Retries on another
         port if the one picked was taken meanwhile."""
         for attempt in range(attempts):
-            self.port = free_port()
+            self.port = self.fixed_port or free_port()
             self.starts += 1
             self.log_path = self.workdir / f"{self.name}-{self.starts}.log"
             argv = [self.binary] + self._args_with_port()
@@ -289,7 +292,8 @@ class Server:
                 self.wait_ready()
                 return self
             except ServerError:
-                if self.proc.poll() is not None and b"in use" in self.log_bytes() and attempt + 1 < attempts:
+                if (self.proc.poll() is not None and b"in use" in self.log_bytes()
+                        and self.fixed_port is None and attempt + 1 < attempts):
                     continue
                 self.kill()
                 raise
@@ -301,7 +305,8 @@ class Server:
         head = []
         if args and not args[0].startswith("-"):
             head = [args.pop(0)]
-        return head + ember_base_args_for(self.binary) + args + ["--port", str(self.port), "--bind", HOST]
+        tail = [] if self.fixed_port else ["--port", str(self.port), "--bind", HOST]
+        return head + ember_base_args_for(self.binary) + args + tail
 
     def wait_ready(self, deadline=START_DEADLINE):
         end = time.monotonic() + deadline
