@@ -157,7 +157,9 @@ char *client_info_string(const struct client *c)
 {
     char buf[1024];
     long long now = clock_ms();
-    const char *cmd = c->last_cmd != NULL ? c->last_cmd->name : "NULL";
+    char full[128];
+    const char *cmd =
+        c->last_cmd != NULL ? command_fullname(c->last_cmd, full, sizeof(full)) : "NULL";
     char flags[8] = "N";
     snprintf(buf, sizeof(buf),
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 "

@@ -48,7 +48,8 @@ void command_setup(void)
     for (size_t f = 0; f < FAMILY_COUNT; f++) {
         for (struct command *cmd = families[f]; cmd->name != NULL; cmd++) {
             size_t i = name_hash(cmd->name, strlen(cmd->name)) & (INDEX_SIZE - 1);
-            while (index_slots[i] != NULL) i = (i + 1) & (INDEX_SIZE - 1);
+            while (index_slots[i] != NULL)
+                i = (i + 1) & (INDEX_SIZE - 1);
             index_slots[i] = cmd;
             total_commands++;
             for (struct command *sub = cmd->subcommands; sub != NULL && sub->name != NULL; sub++) {
@@ -73,7 +74,8 @@ struct command *command_lookup(struct slice name)
 void command_foreach(void (*fn)(struct command *cmd, void *arg), void *arg)
 {
     for (size_t f = 0; f < FAMILY_COUNT; f++) {
-        for (struct command *cmd = families[f]; cmd->name != NULL; cmd++) fn(cmd, arg);
+        for (struct command *cmd = families[f]; cmd->name != NULL; cmd++)
+            fn(cmd, arg);
     }
 }
 
@@ -156,7 +158,7 @@ void command_dispatch(struct client *c)
         reply_arity_error(c);
         return;
     }
-    if (cmd->subcommands != NULL) {
+    if (cmd->subcommands != NULL && (c->argc >= 2 || cmd->proc == NULL)) {
         struct command *sub = find_subcommand(cmd, c->argv[1]);
         if (sub == NULL) {
             char upper[64];
@@ -184,13 +186,13 @@ void command_dispatch(struct client *c)
     }
     long long dirty = server.dirty;
     long long errors = server.stats.total_error_replies;
+    c->last_cmd = cmd;
     long long start = clock_mono_us();
     cmd->proc(c);
     cmd->usec += clock_mono_us() - start;
     cmd->calls++;
     if (server.stats.total_error_replies != errors) cmd->failed_calls++;
     c->flags &= ~(unsigned)CLIENT_REPLY_SKIP;
-    c->last_cmd = cmd;
     c->commands_processed++;
     server.stats.total_commands_processed++;
     if (server.dirty != dirty) command_after_write(c);

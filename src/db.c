@@ -45,7 +45,8 @@ void keyspace_init(struct keyspace *ks, int count, uint64_t seed)
 
 void keyspace_deinit(struct keyspace *ks)
 {
-    for (int i = 0; i < ks->count; i++) dict_deinit(&ks->dbs[i].dict, NULL);
+    for (int i = 0; i < ks->count; i++)
+        dict_deinit(&ks->dbs[i].dict, NULL);
     em_free(ks->dbs);
     ks->dbs = NULL;
     ks->count = 0;
@@ -256,6 +257,7 @@ void db_expire_cycle(struct keyspace *ks, int effort, long long budget_us,
     if (out->sampled > 0) {
         long long pct = out->expired * 10000 / out->sampled;
         /* Redis's expired_stale_perc is an exponential average too. */
-        ks->stats.expired_stale_perc_x100 = (pct * 5 + ks->stats.expired_stale_perc_x100 * 95) / 100;
+        ks->stats.expired_stale_perc_x100 =
+            (pct * 5 + ks->stats.expired_stale_perc_x100 * 95) / 100;
     }
 }

@@ -98,7 +98,8 @@ void dict_clear(struct dict *d, void *ctx)
 static size_t next_power(size_t n)
 {
     size_t s = DICT_INITIAL_SIZE;
-    while (s < n) s <<= 1;
+    while (s < n)
+        s <<= 1;
     return s;
 }
 
@@ -332,9 +333,11 @@ struct dict_node *dict_random(struct dict *d, struct rng *r)
         } while (head == NULL);
     }
     size_t len = 0;
-    for (struct dict_node *n = head; n != NULL; n = n->next) len++;
+    for (struct dict_node *n = head; n != NULL; n = n->next)
+        len++;
     size_t pick = rng_below(r, len);
-    while (pick--) head = head->next;
+    while (pick--)
+        head = head->next;
     return head;
 }
 

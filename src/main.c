@@ -25,21 +25,20 @@ static void print_version(void)
 
 static void print_help(void)
 {
-    fprintf(stderr,
-            "Usage: ./ember-server [/path/to/redis.conf] [options] [-]\n"
-            "       ./ember-server - (read config from stdin)\n"
-            "       ./ember-server -v or --version\n"
-            "       ./ember-server -h or --help\n"
-            "\n"
-            "Examples:\n"
-            "       ./ember-server (run the server with default config)\n"
-            "       ./ember-server /etc/redis/6379.conf\n"
-            "       ./ember-server --port 7777\n"
-            "       ./ember-server /etc/myredis.conf --loglevel verbose -\n"
-            "       ./ember-server /etc/myredis.conf --loglevel verbose\n"
-            "\n"
-            "The configuration file uses redis.conf syntax; see redis.conf.example\n"
-            "for every directive ember understands.\n");
+    fprintf(stderr, "Usage: ./ember-server [/path/to/redis.conf] [options] [-]\n"
+                    "       ./ember-server - (read config from stdin)\n"
+                    "       ./ember-server -v or --version\n"
+                    "       ./ember-server -h or --help\n"
+                    "\n"
+                    "Examples:\n"
+                    "       ./ember-server (run the server with default config)\n"
+                    "       ./ember-server /etc/redis/6379.conf\n"
+                    "       ./ember-server --port 7777\n"
+                    "       ./ember-server /etc/myredis.conf --loglevel verbose -\n"
+                    "       ./ember-server /etc/myredis.conf --loglevel verbose\n"
+                    "\n"
+                    "The configuration file uses redis.conf syntax; see redis.conf.example\n"
+                    "for every directive ember understands.\n");
 }
 
 static char *absolute_path(const char *p)

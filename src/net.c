@@ -114,7 +114,8 @@ static void flush_conn(struct conn *k)
         int n = gather(k, iov, &blocks);
         if (n == 0) break;
         size_t total = 0;
-        for (int i = 0; i < n; i++) total += iov[i].len;
+        for (int i = 0; i < n; i++)
+            total += iov[i].len;
         int w = uv_try_write((uv_stream_t *)&k->tcp, iov, (unsigned)n);
         if (w == UV_EAGAIN) w = 0;
         if (w < 0) {
@@ -127,7 +128,8 @@ static void flush_conn(struct conn *k)
         /* The kernel is full: hand the rest to libuv and wait. */
         n = gather(k, iov, &blocks);
         total = 0;
-        for (int i = 0; i < n; i++) total += iov[i].len;
+        for (int i = 0; i < n; i++)
+            total += iov[i].len;
         k->wreq.data = k;
         int rc = uv_write(&k->wreq, (uv_stream_t *)&k->tcp, iov, (unsigned)n, on_write);
         if (rc < 0) {
@@ -183,7 +185,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (nread == 0) return; /* EAGAIN */
-    if (nread != UV_EOF) log_verbose("Reading from client %s: %s", c->addr, uv_strerror((int)nread));
+    if (nread != UV_EOF)
+        log_verbose("Reading from client %s: %s", c->addr, uv_strerror((int)nread));
     close_conn(k);
 }
 
@@ -302,7 +305,8 @@ static int listen_on(const char *spec)
     if (rc == 0) rc = uv_listen((uv_stream_t *)l, server.cfg.tcp_backlog, on_connection);
     if (rc < 0) {
         uv_close((uv_handle_t *)l, NULL);
-        if (optional && (rc == UV_EADDRNOTAVAIL || rc == UV_EAFNOSUPPORT || rc == UV_EPROTONOSUPPORT)) {
+        if (optional &&
+            (rc == UV_EADDRNOTAVAIL || rc == UV_EAFNOSUPPORT || rc == UV_EPROTONOSUPPORT)) {
             return 0;
         }
         log_warn("Warning: Could not create server TCP listening socket %s:%d: %s", addr,
@@ -401,7 +405,8 @@ void net_teardown(void)
     for (struct client *c = server.clients; c != NULL; c = c->next) {
         if (c->conn != NULL) close_conn(c->conn);
     }
-    for (int i = 0; i < net.listener_count; i++) uv_close((uv_handle_t *)&net.listeners[i], NULL);
+    for (int i = 0; i < net.listener_count; i++)
+        uv_close((uv_handle_t *)&net.listeners[i], NULL);
     uv_close((uv_handle_t *)&net.cron, NULL);
     uv_close((uv_handle_t *)&net.before_sleep, NULL);
     uv_close((uv_handle_t *)&net.sigterm, NULL);

@@ -78,7 +78,8 @@ struct dict_node *obj_create_string(struct slice key, struct slice val, long lon
 struct dict_node *obj_create_raw(struct slice key, struct slice val, size_t spare, long long expire)
 {
     uint8_t *p;
-    struct dict_node *o = entry_alloc(key, OBJ_STRING, OBJ_ENC_RAW, expire, 5 + val.len + spare, &p);
+    struct dict_node *o =
+        entry_alloc(key, OBJ_STRING, OBJ_ENC_RAW, expire, 5 + val.len + spare, &p);
     p = write_strlen(p, val.len, true);
     if (val.len > 0) memcpy(p, val.ptr, val.len);
     return o;
@@ -256,6 +257,7 @@ size_t obj_memory(const struct dict_node *o)
 {
     size_t bytes = mem_usable_size(o);
     enum obj_type type = obj_type(o);
-    if (type != OBJ_STRING && size_fns[type] != NULL) bytes += size_fns[type](obj_ptr(o), obj_enc(o));
+    if (type != OBJ_STRING && size_fns[type] != NULL)
+        bytes += size_fns[type](obj_ptr(o), obj_enc(o));
     return bytes;
 }

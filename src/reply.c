@@ -40,7 +40,8 @@ static struct reply_block *tail_with_room(struct client *c, size_t need)
     struct reply_block *b = c->reply_tail;
     int index = 0;
     if (b != NULL && c->inflight_blocks > 0) {
-        for (struct reply_block *x = c->reply_head; x != b; x = x->next) index++;
+        for (struct reply_block *x = c->reply_head; x != b; x = x->next)
+            index++;
         if (index < c->inflight_blocks) b = NULL; /* tail is being sent */
     }
     if (b == NULL || b->cap - b->len < need) {
@@ -74,8 +75,7 @@ void reply_raw(struct client *c, const char *p, size_t len)
 }
 
 /* Writes a header and (optionally) a payload and CRLF in one reservation. */
-static void reply_hdr_payload(struct client *c, char prefix, long long n, const char *p,
-                              size_t len)
+static void reply_hdr_payload(struct client *c, char prefix, long long n, const char *p, size_t len)
 {
     if (reply_suppressed(c)) return;
     size_t need = RESP_HDR_MAX + (p != NULL ? len + 2 : 0);
@@ -128,6 +128,7 @@ void reply_error(struct client *c, const char *msg)
     reply_raw(c, buf, len + 3);
     if (buf != stack) em_free(buf);
     server.stats.total_error_replies++;
+    server_count_error(msg);
 }
 
 void reply_error_fmt(struct client *c, const char *fmt, ...)

@@ -44,7 +44,8 @@ void server_unlink_client(struct client *c)
     /* Drop it from the pending-write list if it is there. */
     if (c->flags & CLIENT_PENDING_WRITE) {
         struct client **p = &server.pending_writes;
-        while (*p != NULL && *p != c) p = &(*p)->pending_next;
+        while (*p != NULL && *p != c)
+            p = &(*p)->pending_next;
         if (*p == c) *p = c->pending_next;
         c->flags &= ~(unsigned)CLIENT_PENDING_WRITE;
     }
@@ -111,9 +112,78 @@ static void close_idle_clients(void)
     }
 }
 
+void server_count_error(const char *msg)
+{
+    size_t len = strcspn(msg, " ");
+    if (len >= sizeof(server.errorstats[0].code)) len = sizeof(server.errorstats[0].code) - 1;
+    for (int i = 0; i < server.errorstat_count; i++) {
+        struct error_stat *e = &server.errorstats[i];
+        if (strlen(e->code) == len && memcmp(e->code, msg, len) == 0) {
+            e->count++;
+            return;
+        }
+    }
+    if (server.errorstat_count == SERVER_ERRORSTATS_MAX) return; /* Redis stops at 128 too */
+    struct error_stat *e = &server.errorstats[server.errorstat_count++];
+    memcpy(e->code, msg, len);
+    e->code[len] = '\0';
+    e->count = 1;
+}
+
+static long long metric_value(enum inst_metric_kind kind)
+{
+    switch (kind) {
+    case METRIC_COMMANDS:
+        return server.stats.total_commands_processed;
+    case METRIC_NET_INPUT:
+        return server.stats.total_net_input_bytes;
+    case METRIC_NET_OUTPUT:
+        return server.stats.total_net_output_bytes;
+    case METRIC_COUNT:
+        break;
+    }
+    return 0;
+}
+
+/* Redis's trackInstantaneousMetric: a rate per second from two samples. */
+static void track_metrics(void)
+{
+    long long now = clock_ms();
+    for (int k = 0; k < METRIC_COUNT; k++) {
+        struct inst_metric *m = &server.metrics[k];
+        long long value = metric_value((enum inst_metric_kind)k);
+        if (now - m->last_sample_ms < 100) continue;
+        long long elapsed = now - m->last_sample_ms;
+        long long ops = value - m->last_sample_count;
+        m->samples[m->idx] = m->last_sample_ms == 0 ? 0 : ops * 1000 / (elapsed > 0 ? elapsed : 1);
+        m->idx = (m->idx + 1) % SERVER_METRIC_SAMPLES;
+        m->last_sample_ms = now;
+        m->last_sample_count = value;
+    }
+}
+
+long long server_inst_metric(enum inst_metric_kind kind)
+{
+    long long sum = 0;
+    for (int i = 0; i < SERVER_METRIC_SAMPLES; i++)
+        sum += server.metrics[kind].samples[i];
+    return sum / SERVER_METRIC_SAMPLES;
+}
+
+void server_reset_stats(void)
+{
+    memset(&server.stats, 0, sizeof(server.stats));
+    memset(&server.ks.stats, 0, sizeof(server.ks.stats));
+    memset(server.errorstats, 0, sizeof(server.errorstats));
+    server.errorstat_count = 0;
+    memset(server.metrics, 0, sizeof(server.metrics));
+    server.stat_reset_ms = clock_ms();
+}
+
 void server_cron(void)
 {
     server.cron_loops++;
+    track_metrics();
     server.ks.lru_clock = (uint32_t)((clock_ms() / 1000) & OBJ_LRU_MAX);
 
     /* Active expiry: Redis gives the slow cycle 25% of a tick's time at

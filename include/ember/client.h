@@ -66,8 +66,8 @@ struct client {
     /* Output */
     struct reply_block *reply_head;
     struct reply_block *reply_tail;
-    size_t reply_bytes;    /* queued, not yet handed to the kernel */
-    int inflight_blocks;   /* leading blocks owned by an in-flight uv_write */
+    size_t reply_bytes;  /* queued, not yet handed to the kernel */
+    int inflight_blocks; /* leading blocks owned by an in-flight uv_write */
     struct client *pending_next;
 
     /* Bookkeeping */
@@ -82,7 +82,7 @@ struct client {
     const struct command *last_cmd;
     long long commands_processed;
 
-    void *conn; /* net.c's handle (uv_tcp_t), opaque to everyone else */
+    void *conn;                 /* net.c's handle (uv_tcp_t), opaque to everyone else */
     struct client *prev, *next; /* the server's client list */
 };
 

@@ -62,7 +62,10 @@ struct command {
  * COMMAND_TABLE_END; command.c joins them (see command_setup). Keeping a
  * family's table beside its handlers means adding a command touches one
  * file. */
-#define COMMAND_TABLE_END {.name = NULL}
+#define COMMAND_TABLE_END                                                                          \
+    {                                                                                              \
+        .name = NULL                                                                               \
+    }
 extern struct command string_commands[];
 extern struct command keys_commands[];
 extern struct command list_commands[];

@@ -39,8 +39,8 @@ struct dict_node {
     uint8_t key[]; /* encoded length, then the key bytes, then the payload */
 };
 
-#define DICT_NODE_HDR       offsetof(struct dict_node, key)
-#define DICT_KEYLEN_MAX_1B  254u
+#define DICT_NODE_HDR      offsetof(struct dict_node, key)
+#define DICT_KEYLEN_MAX_1B 254u
 
 /* Bytes the encoded key takes: its length prefix plus the bytes. */
 static inline size_t dict_key_size(size_t klen)

@@ -26,10 +26,32 @@ struct server_stats {
     long long expire_cycle_cpu_us;
 };
 
+/* INFO errorstats: replies counted by error code (the first word). */
+#define SERVER_ERRORSTATS_MAX 128
+struct error_stat {
+    char code[32];
+    long long count;
+};
+
+/* INFO's instantaneous_* figures: samples taken every 100 ms by the cron. */
+#define SERVER_METRIC_SAMPLES 16
+struct inst_metric {
+    long long last_sample_ms;
+    long long last_sample_count;
+    long long samples[SERVER_METRIC_SAMPLES];
+    int idx;
+};
+
+enum inst_metric_kind { METRIC_COMMANDS = 0, METRIC_NET_INPUT, METRIC_NET_OUTPUT, METRIC_COUNT };
+
 struct server {
     struct config cfg;
     struct keyspace ks;
     struct server_stats stats;
+    struct error_stat errorstats[SERVER_ERRORSTATS_MAX];
+    int errorstat_count;
+    struct inst_metric metrics[METRIC_COUNT];
+    long long stat_reset_ms;
     char *config_file; /* absolute path, or NULL */
     char *executable;  /* absolute path */
     char run_id[41];
@@ -72,6 +94,13 @@ void server_cron(void);
 void server_before_sleep(void);
 /* Asks the loop to stop after this iteration (SHUTDOWN, SIGTERM). */
 void server_request_shutdown(int exit_code);
+
+/* Counts an error reply under its code (INFO errorstats). */
+void server_count_error(const char *msg);
+/* Per-second rate of a metric over the last samples (INFO). */
+long long server_inst_metric(enum inst_metric_kind kind);
+/* Zeroes the statistics (CONFIG RESETSTAT). */
+void server_reset_stats(void);
 
 /* Client registry, used by net.c. */
 void server_link_client(struct client *c);
