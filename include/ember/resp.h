@@ -15,6 +15,7 @@
 #ifndef EMBER_RESP_H
 #define EMBER_RESP_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -28,9 +29,16 @@ enum resp_status {
 
 /* Redis's built-in limits (PROTO_INLINE_MAX_SIZE, the multibulk cap) plus
  * the configured ones. The unauthenticated caps apply while `authenticated`
- * is false (Redis: 10 arguments, 16384-byte bulks). */
+ * is false (Redis: 10 arguments, 16384-byte bulks). Redis 7.0 caps the
+ * multibulk count at INT_MAX (older releases used 1024*1024); the argument
+ * array still grows only as arguments arrive.
+ *
+ * RESP_INLINE_MAX bounds every line: an inline request, a '*' or '$' count
+ * line. A line whose terminator is not among its first RESP_INLINE_MAX + 1
+ * bytes is an error; Redis checks the same bound only when a read ends, so
+ * ember rejects such a line whatever way its bytes are split. */
 #define RESP_INLINE_MAX           (64 * 1024)
-#define RESP_MULTIBULK_MAX        (1024 * 1024)
+#define RESP_MULTIBULK_MAX        INT_MAX
 #define RESP_UNAUTH_MULTIBULK_MAX 10
 #define RESP_UNAUTH_BULK_MAX      16384
 
@@ -51,18 +59,25 @@ struct resp_parser {
     char error[96];
 
     /* Private resumable state. */
-    int argv_cap;
-    int want;            /* arguments announced by '*', -1 before the header */
-    long long bulk_len;  /* length of the bulk being read, -1 between bulks */
-    size_t pos;          /* bytes of the current frame already parsed */
-    size_t *offsets;     /* argument offsets from the frame start */
-    char **inline_args;  /* inline arguments (owned) */
+    int argv_cap;       /* slots in argv and offsets */
+    int want;           /* arguments announced by '*', -1 before the header */
+    int got;            /* arguments of the current frame read so far */
+    long long bulk_len; /* length of the bulk being read, -1 between bulks */
+    size_t pos;         /* bytes of the current frame already parsed */
+    size_t scanned;     /* bytes after pos searched in vain for a line end */
+    size_t *offsets;    /* argument offsets from the frame start */
+    char **inline_args; /* inline arguments (owned) */
     size_t *inline_lens;
     int inline_argc;
     const struct resp_limits *limits;
 };
 
+/* Prepares an empty parser; allocates nothing until the first frame.
+ * `limits` is borrowed and read on every call, so a changed
+ * proto-max-bulk-len or a successful AUTH applies from the next count line;
+ * NULL means Redis's defaults (512MB bulks, authenticated). */
 void resp_parser_init(struct resp_parser *p, const struct resp_limits *limits);
+/* Frees everything the parser owns; argv is invalid afterwards. */
 void resp_parser_deinit(struct resp_parser *p);
 /* Forgets any partial frame (the caller dropped its buffer). */
 void resp_parser_reset(struct resp_parser *p);
@@ -70,8 +85,11 @@ void resp_parser_reset(struct resp_parser *p);
 /* Parses one request from buf[0..len), where buf starts at the first byte of
  * a frame (the caller has already removed earlier frames). On RESP_OK sets
  * *consumed to the frame's length. On RESP_INCOMPLETE the parser keeps its
- * place: call again with the same frame start and more bytes. After RESP_ERR
- * the connection is beyond repair; the caller replies p->error and closes. */
+ * place: call again with the same frame start and more bytes (the same bytes
+ * may sit at a new address). After RESP_ERR the connection is beyond repair;
+ * the caller replies p->error and closes, as Redis does for every protocol
+ * error. As in Redis, a NUL byte ends the search for a line's end, so such a
+ * line waits for RESP_INLINE_MAX bytes and then fails as too big. */
 int resp_parse(struct resp_parser *p, const char *buf, size_t len, size_t *consumed);
 
 /* ---- Encoders ---- */
