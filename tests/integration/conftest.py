@@ -66,7 +66,14 @@ def ember(_ember_module, request):
     if not srv.alive():
         srv.start()
     _attach(request, srv)
-    srv.flushall()
+    try:
+        srv.flushall()
+    except AssertionError:
+        # FLUSHALL is broken (its own tests say so): isolate with a fresh server
+        # instead, so this test still starts from an empty keyspace.
+        rc = srv.stop()
+        assert rc == 0, f"ember exited {rc} after SIGTERM\n{srv.log_text()}"
+        srv.start()
     yield srv
     if not srv.alive():
         rc = srv.stop()

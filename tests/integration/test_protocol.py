@@ -18,16 +18,6 @@ def targets(ember, redis_ref_optional):
     return [ember] + ([redis_ref_optional] if redis_ref_optional is not None else [])
 
 
-def check_each(ember, ref, fn):
-    """Runs fn(server) on ember and the reference; asserts ember's result equals
-    the reference's; returns ember's."""
-    got = fn(ember)
-    if ref is not None:
-        want = fn(ref)
-        assert got == want, f"ember: {got!r}\nredis: {want!r}"
-    return got
-
-
 EXACT = [
     (("PING",), b"+PONG\r\n"),
     (("PING", "hi"), b"$2\r\nhi\r\n"),
@@ -68,9 +58,10 @@ def test_exact_reply_bytes(ember, redis_ref_optional):
         with srv.raw() as c:
             return [c.call(*args) for args, _ in EXACT]
 
-    got = check_each(ember, redis_ref_optional, run)
-    for (args, want), have in zip(EXACT, got):
-        assert have == want, f"{args}: expected {want!r}, got {have!r}"
+    for srv in targets(ember, redis_ref_optional):
+        bad = [f"  {args}: expected {want!r}, got {have!r}"
+               for (args, want), have in zip(EXACT, run(srv)) if have != want]
+        assert not bad, f"{srv.name}: {len(bad)} replies differ:\n" + "\n".join(bad)
 
 
 def test_pipeline_1000_commands_in_one_write(ember):
@@ -155,9 +146,10 @@ def test_inline_commands(ember, redis_ref_optional):
                 out.append(c.read_reply())
             return out
 
-    got = check_each(ember, redis_ref_optional, run)
-    for (data, want), have in zip(INLINE, got):
-        assert have == want, f"{data!r}: expected {want!r}, got {have!r}"
+    for srv in targets(ember, redis_ref_optional):
+        bad = [f"  {data!r}: expected {want!r}, got {have!r}"
+               for (data, want), have in zip(INLINE, run(srv)) if have != want]
+        assert not bad, f"{srv.name}: {len(bad)} replies differ:\n" + "\n".join(bad)
 
 
 def test_empty_multibulk_is_ignored(ember):
