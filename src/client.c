@@ -69,7 +69,7 @@ static size_t process_input(struct client *c, const char *buf, size_t len)
         int rc = resp_parse(&c->parser, buf + pos, len - pos, &consumed);
         if (rc == RESP_INCOMPLETE) break;
         if (rc == RESP_ERR) {
-            reply_error(c, c->parser.error);
+            reply_error_fmt(c, "ERR %s", c->parser.error);
             log_verbose("Protocol error (%s) from client: id=%llu addr=%s", c->parser.error,
                         (unsigned long long)c->id, c->addr);
             client_close_after_reply(c);
