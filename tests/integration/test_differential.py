@@ -105,6 +105,7 @@ class Outcome:
         self.timeout = False
         self.error = None    # unparsable bytes etc.
         self.leftover = b""  # bytes after the expected replies (with @closed)
+        self.left_open = False  # @closed, but the server kept the connection open
 
     def describe(self):
         parts = [repr(n.raw) if isinstance(n.raw, bytes) else repr(bytes(n.raw)) for n in self.nodes]
@@ -116,6 +117,8 @@ class Outcome:
             parts.append(f"<then {self.leftover!r}>")
         if self.closed:
             parts.append("<connection closed>")
+        if self.left_open:
+            parts.append(f"<connection still open after {REPLY_TIMEOUT}s>")
         return " ".join(parts) if parts else "<nothing>"
 
 
@@ -129,9 +132,6 @@ def run_step(conn, step):
     try:
         for _ in range(want):
             out.nodes.append(conn.read_node(REPLY_TIMEOUT))
-        if step.directives.get("closed"):
-            out.leftover = conn.wait_closed(REPLY_TIMEOUT)
-            out.closed = True
     except ConnectionClosed as e:
         out.closed = True
         if e.data:
@@ -140,6 +140,13 @@ def run_step(conn, step):
         out.timeout = True
     except RespProtocolError as e:
         out.error = f"invalid RESP: {e}"
+    if step.directives.get("closed") and not (out.closed or out.timeout or out.error):
+        try:
+            out.leftover = conn.wait_closed(REPLY_TIMEOUT)
+            out.closed = True
+        except TimeoutError:  # replied, but kept the connection open
+            out.leftover = bytes(conn.buf)
+            out.left_open = True
     return out
 
 
@@ -166,7 +173,7 @@ def canonical(node):
 def compare(step, a, b):
     """Returns None if outcomes a (reference) and b (ember) agree, else a reason."""
     d = step.directives
-    if a.timeout or a.error:
+    if a.timeout or a.error or a.left_open:
         raise ScriptError(f"{step.where}: the reference server gave {a.describe()} "
                           f"for {step.text!r}; fix the script")
     if (b.timeout or b.error or len(a.nodes) != len(b.nodes) or a.closed != b.closed
@@ -220,7 +227,7 @@ def run_script(path, ref_srv, ember_srv, ref_name, ember_name):
                                   f"    {why}\n"
                                   f"    {ref_name}: {a.describe()}\n"
                                   f"    {ember_name}: {b.describe()}")
-            if a.closed or b.closed or b.timeout:
+            if a.closed or b.closed or b.timeout or b.left_open or b.error:
                 ref.close()
                 emb.close()
                 if not ember_srv.alive():
