@@ -13,6 +13,36 @@
 
 #define CONFIG_MAX_BIND 16
 
+/* Room for any message config_load_file() and friends write (the caller may
+ * pass less; messages are cut to fit). */
+#define CONFIG_ERR_SIZE 1024
+
+/* enable-debug-command, as Redis's protected_action_enum. */
+enum config_protected_action {
+    CONFIG_ALLOW_NO = 0, /* never */
+    CONFIG_ALLOW_YES,    /* always */
+    CONFIG_ALLOW_LOCAL,  /* only from loopback and unix-socket connections */
+};
+
+/* notify-keyspace-events classes, as Redis's NOTIFY_* bits. */
+#define NOTIFY_KEYSPACE (1 << 0)  /* K */
+#define NOTIFY_KEYEVENT (1 << 1)  /* E */
+#define NOTIFY_GENERIC  (1 << 2)  /* g */
+#define NOTIFY_STRING   (1 << 3)  /* $ */
+#define NOTIFY_LIST     (1 << 4)  /* l */
+#define NOTIFY_SET      (1 << 5)  /* s */
+#define NOTIFY_HASH     (1 << 6)  /* h */
+#define NOTIFY_ZSET     (1 << 7)  /* z */
+#define NOTIFY_EXPIRED  (1 << 8)  /* x */
+#define NOTIFY_EVICTED  (1 << 9)  /* e */
+#define NOTIFY_STREAM   (1 << 10) /* t */
+#define NOTIFY_KEY_MISS (1 << 11) /* m */
+#define NOTIFY_MODULE   (1 << 12) /* d */
+#define NOTIFY_NEW      (1 << 13) /* n */
+#define NOTIFY_ALL                                                                                 \
+    (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET |       \
+     NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE) /* A */
+
 enum maxmemory_policy {
     MAXMEMORY_NOEVICTION = 0,
     MAXMEMORY_ALLKEYS_LRU,
@@ -35,23 +65,25 @@ struct config {
     bool protected_mode;
     char *requirepass; /* NULL or "" = no password */
     /* Limits */
-    int maxclients;
+    int maxclients; /* Redis allows up to 2^32-1; kept here capped at INT_MAX */
     long long proto_max_bulk_len;
     long long client_query_buffer_limit;
-    /* client-output-buffer-limit, normal and pubsub classes: hard, soft
-     * (bytes, 0 = none) and soft seconds */
+    /* client-output-buffer-limit, per class: hard, soft (bytes, 0 = none)
+     * and soft seconds */
     long long cobl_normal[3];
     long long cobl_pubsub[3];
+    long long cobl_replica[3]; /* the "slave"/"replica" class: parsed and shown, unused */
     /* General */
     int databases;
-    int hz;
-    int loglevel; /* enum log_level */
-    char *logfile; /* "" = stdout */
+    int hz;         /* capped to 1..500 when set, as Redis does */
+    int loglevel;   /* enum log_level */
+    char *logfile;  /* "" = stdout */
     bool daemonize; /* accepted only as "no" */
-    char *pidfile;
-    char *dir;
+    char *pidfile;  /* NULL = none */
+    char *dir;      /* absolute; setting it chdir()s, as in Redis */
     char *dbfilename;
-    bool enable_debug_command;
+    bool enable_debug_command; /* true only for "yes"; see debug_command for "local" */
+    int debug_command;         /* enum config_protected_action */
     /* Memory */
     long long maxmemory;
     int maxmemory_policy; /* enum maxmemory_policy */
@@ -59,36 +91,53 @@ struct config {
     int lfu_log_factor;
     int lfu_decay_time;
     int active_expire_effort; /* 1..10 */
-    /* Encodings */
+    /* Encodings (Redis allows up to LONG_MAX; kept here capped at INT_MAX) */
     int list_max_listpack_size; /* negative: size classes as in Redis */
     int hash_max_listpack_entries;
     int hash_max_listpack_value;
     int set_max_intset_entries;
-    int set_max_listpack_entries;
+    int set_max_listpack_entries; /* these two are Redis 7.2's (7.0 lacks them) */
     int set_max_listpack_value;
     int zset_max_listpack_entries;
     int zset_max_listpack_value;
     /* Persistence (accepted; see README for what is implemented) */
     bool appendonly;
-    char *save; /* as given, e.g. "3600 1 300 100 60 10000", "" = none */
-    char *notify_keyspace_events;
+    char *save;                   /* as CONFIG GET shows it, "3600 1 300 100 60 10000"; "" = none */
+    char *notify_keyspace_events; /* as CONFIG GET shows it, e.g. "AKE" */
+    int notify_keyspace_flags;    /* the same as NOTIFY_* bits */
+    /* Loader state, config.c's own: how many lines the main file had (the
+     * command line continues its numbering) and whether a `save` line was
+     * read yet (the first one replaces the default, later ones append). */
+    int load_lines;
+    bool save_loaded;
 };
 
 /* Fills `cfg` with Redis 7's defaults (bind "127.0.0.1 -::1", port 6379,
- * databases 16, hz 10, maxclients 10000, ...). */
+ * databases 16, hz 10, maxclients 10000, ...), dir being the current
+ * directory. Redis's own built-in bind is "* -::*", guarded by protected
+ * mode; ember binds loopback until told otherwise, as redis.conf does. */
 void config_init(struct config *cfg);
 /* Frees the strings `cfg` owns. */
 void config_deinit(struct config *cfg);
 
 /* Loads a redis.conf-syntax file (quoted arguments, size units, `include`)
- * into `cfg`. Returns 0, or -1 with a message in err (size errlen) formatted
- * as Redis prints it on start-up:
+ * into `cfg`. Returns 0, or -1 with a message in err (size errlen, at most
+ * CONFIG_ERR_SIZE used) formatted as Redis prints it on start-up:
  *
  *   *** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***
  *   Reading the configuration file, at line 2
  *   >>> 'port 99999'
  *   argument must be between 0 and 65535 inclusive
- */
+ *
+ * Redis writes an empty line before it and a newline after it, to stderr,
+ * then exits 1: fprintf(stderr, "\n%s\n", err) gives the same bytes. A file
+ * that cannot be opened gives instead the one line Redis logs as a warning,
+ * "Fatal error, can't open config file '<path>': <strerror>".
+ *
+ * As in Redis, `path` and `include` may be globs (an include matching no file
+ * is skipped), an included file reports its own line numbers, the first
+ * `save` line replaces the default and later ones append, and `dir` changes
+ * the working directory at once (later relative paths follow it). */
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
 /* Applies directives given as "--name value ..." command-line words (argv
  * already stripped of the program name and config path), with the same
@@ -96,17 +145,32 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
  * text). Returns 0 or -1. */
 int config_load_args(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
 
+/* The checks Redis makes once the whole configuration is read: today, that
+ * a logfile can be opened for appending. Returns 0, or -1 with err as
+ * "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nCan't open the log file:
+ * <strerror>" (no line part, as in Redis). Call it after config_load_args(). */
+int config_check(const struct config *cfg, char *err, size_t errlen);
+
 /* CONFIG SET one directive at run time. Returns 0, or -1 with Redis's reason
- * in err (e.g. "argument must be between 1 and 500 inclusive"); directives
+ * in err (e.g. "argument must be between 1 and 10 inclusive"); directives
  * that cannot change at run time give -1 with a reason too. The caller wraps
  * the reason in "ERR CONFIG SET failed (possibly related to argument
- * '<name>') - <reason>". `name` is matched case-insensitively. */
+ * '<name>') - <reason>". `name` is matched case-insensitively; for a name
+ * config_known() rejects, err is the whole "Unknown option or number of
+ * arguments for CONFIG SET - '<name>'". Multi-word values (save, bind,
+ * client-output-buffer-limit) are split at single spaces, as Redis does.
+ * Side effects are the caller's: after a successful set it applies the new
+ * value (log_set_level() for loglevel, ...). */
 int config_set(struct config *cfg, const char *name, const char *value, char *err, size_t errlen);
 
 /* Calls fn(name, value, arg) for each directive whose name matches the glob
  * `pattern` (case-insensitive), in table order, with the value rendered as
  * CONFIG GET shows it ("yes"/"no", sizes in bytes, "3600 1 300 100 60 10000"
- * for save). Each directive is reported once, under its canonical name. */
+ * for save). As in Redis 7.0, a pattern without glob characters is looked
+ * up directly and reported under the name as asked (CONFIG GET PORT answers
+ * "PORT"; an alias answers under the alias, which redis-py's dict lookups
+ * rely on), while a glob reports every matching name, aliases included.
+ * Several patterns in one CONFIG GET are the caller's to de-duplicate. */
 typedef void config_visit_fn(const char *name, const char *value, void *arg);
 void config_get(const struct config *cfg, const char *pattern, config_visit_fn *fn, void *arg);
 

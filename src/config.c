@@ -1,0 +1,1093 @@
+/* config.c: redis.conf, the command line, CONFIG GET and CONFIG SET.
+ *
+ * One static table (`directives` below) describes every option: its name as
+ * Redis spells it, an alias if Redis 7 keeps one (list-max-ziplist-size for
+ * list-max-listpack-size...), its type, limits, default, and whether CONFIG
+ * SET may change it. Everything else reads that table:
+ *  - config_init() feeds each default, written as in redis.conf, through the
+ *    same setter a config line uses, so a default cannot skip validation.
+ *  - A config file is text: lines trimmed, '#' comments and blank lines
+ *    skipped, each line split like Redis's sdssplitargs (quotes, escapes),
+ *    the directive name folded to lower case and looked up. `include` loads
+ *    another file (or glob) on the spot, with its own line numbers.
+ *  - The command line is first turned into config lines exactly as Redis's
+ *    main() does ("--port 7000" becomes `port "7000"`), then parsed as text
+ *    that continues the file's numbering, so errors read the same.
+ *  - CONFIG SET and CONFIG GET go through the same setters and renderers.
+ *
+ * Messages are Redis 7.0.15's, byte for byte, checked against the real
+ * server: the FATAL CONFIG FILE ERROR layout and each value's reason.
+ *
+ * This file holds data only: no libuv, no client, no server. Applying a new
+ * value (a log level, a port) is the caller's job. The one side effect kept
+ * is Redis's own: `dir` chdir()s at once, so later relative paths follow. */
+#include "ember/config.h"
+
+#include "ember/log.h"
+#include "ember/mem.h"
+#include "ember/util.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* The version Redis's messages carry; clients and scripts match on them. */
+#define CONFIG_REDIS_VERSION "7.0.15"
+#define FATAL_HEADER         "*** FATAL CONFIG FILE ERROR (Redis " CONFIG_REDIS_VERSION ") ***\n"
+/* Redis recurses on `include` without a limit and overflows its stack on a
+ * loop; we stop here and say why. */
+#define INCLUDE_MAX_DEPTH 16
+/* Room for one reason (the longest is an enum's list of names). */
+#define REASON_SIZE 512
+
+/* ---- A growable string ---- */
+
+struct buf {
+    char *ptr;
+    size_t len;
+    size_t cap;
+};
+
+static void buf_catlen(struct buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->ptr = em_realloc(b->ptr, cap);
+        b->cap = cap;
+    }
+    memcpy(b->ptr + b->len, s, n);
+    b->len += n;
+    b->ptr[b->len] = '\0';
+}
+
+static void buf_cat(struct buf *b, const char *s)
+{
+    buf_catlen(b, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3))) static void buf_printf(struct buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n > 0) buf_catlen(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+static void buf_release(struct buf *b)
+{
+    em_free(b->ptr);
+    *b = (struct buf){0};
+}
+
+/* Redis's sdscatrepr: the quoted form main() gives command-line values. */
+static void buf_cat_repr(struct buf *b, const char *s)
+{
+    buf_cat(b, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '\\':
+        case '"':
+            buf_printf(b, "\\%c", c);
+            break;
+        case '\n':
+            buf_cat(b, "\\n");
+            break;
+        case '\r':
+            buf_cat(b, "\\r");
+            break;
+        case '\t':
+            buf_cat(b, "\\t");
+            break;
+        case '\a':
+            buf_cat(b, "\\a");
+            break;
+        case '\b':
+            buf_cat(b, "\\b");
+            break;
+        default:
+            if (c >= 0x20 && c < 0x7f) {
+                buf_catlen(b, (const char *)&c, 1);
+            } else {
+                buf_printf(b, "\\x%02x", c);
+            }
+        }
+    }
+    buf_cat(b, "\"");
+}
+
+static void replace_str(char **field, const char *value)
+{
+    em_free(*field);
+    *field = value == NULL ? NULL : em_strndup(value, strlen(value));
+}
+
+/* ---- The directive table ---- */
+
+enum directive_type {
+    T_BOOL,    /* yes/no */
+    T_INT,     /* plain integer (Redis's string2ll), range-checked */
+    T_MEMORY,  /* integer with an optional unit: 1k, 1kb, 100mb, 1gb */
+    T_ENUM,    /* one of a list of words */
+    T_STRING,  /* any text */
+    T_SPECIAL, /* its own setter and renderer */
+};
+
+#define D_IMMUTABLE  0u        /* CONFIG SET refuses it: fixed at start-up */
+#define D_MUTABLE    (1u << 0) /* CONFIG SET may change it */
+#define D_PROTECTED  (1u << 1) /* CONFIG SET refuses it (Redis's PROTECTED_CONFIG) */
+#define D_MULTI_ARG  (1u << 2) /* takes several words: bind, save, client-output-buffer-limit */
+#define D_EMPTY_NULL (1u << 3) /* a string where "" is stored as NULL */
+
+struct enum_name {
+    const char *name;
+    int value;
+};
+
+/* A special directive's setter: argv holds its words (argc may be 0).
+ * `loading` is true while reading a file or the command line. Returns NULL, or
+ * the reason it refused (static text or written into reason[REASON_SIZE]). */
+typedef const char *special_set_fn(struct config *cfg, char **argv, int argc, bool loading,
+                                   char *reason);
+typedef void special_get_fn(const struct config *cfg, struct buf *out);
+/* Extra validation after the type's own: NULL or the reason. */
+typedef const char *check_fn(const char *arg, long long parsed);
+/* Runs after a value is stored, to derive or cap other fields. */
+typedef void apply_fn(struct config *cfg);
+
+struct directive {
+    const char *name;
+    const char *alias;
+    enum directive_type type;
+    unsigned flags;
+    size_t offset; /* of the field in struct config; unused for T_SPECIAL */
+    size_t size;   /* of that field: bool, int or long long */
+    long long min, max;
+    const char *def; /* the default, written as in redis.conf */
+    const struct enum_name *enums;
+    special_set_fn *set;
+    special_get_fn *get;
+    check_fn *check;
+    apply_fn *apply;
+};
+
+#define FIELD(f) .offset = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
+
+static const struct enum_name loglevel_enum[] = {
+    {"debug", LOG_DEBUG},     {"verbose", LOG_VERBOSE}, {"notice", LOG_NOTICE},
+    {"warning", LOG_WARNING}, {"nothing", LOG_NOTHING}, {NULL, 0},
+};
+
+static const struct enum_name maxmemory_policy_enum[] = {
+    {"volatile-lru", MAXMEMORY_VOLATILE_LRU},
+    {"volatile-lfu", MAXMEMORY_VOLATILE_LFU},
+    {"volatile-random", MAXMEMORY_VOLATILE_RANDOM},
+    {"volatile-ttl", MAXMEMORY_VOLATILE_TTL},
+    {"allkeys-lru", MAXMEMORY_ALLKEYS_LRU},
+    {"allkeys-lfu", MAXMEMORY_ALLKEYS_LFU},
+    {"allkeys-random", MAXMEMORY_ALLKEYS_RANDOM},
+    {"noeviction", MAXMEMORY_NOEVICTION},
+    {NULL, 0},
+};
+
+static const struct enum_name protected_action_enum[] = {
+    {"no", CONFIG_ALLOW_NO},
+    {"yes", CONFIG_ALLOW_YES},
+    {"local", CONFIG_ALLOW_LOCAL},
+    {NULL, 0},
+};
+
+static special_set_fn set_bind, set_save, set_dir, set_notify, set_cobl;
+static special_get_fn get_bind, get_save, get_dir, get_notify, get_cobl;
+static check_fn check_daemonize, check_dbfilename;
+static apply_fn apply_hz, apply_debug_command;
+
+/* Row constructors, after Redis's createIntConfig() and friends: name,
+ * alias, flags, field, then limits, default and hooks. */
+#define BOOL_CONFIG(nm, fl, fld, dflt, chk)                                                        \
+    {                                                                                              \
+        .name = nm, .type = T_BOOL, .flags = fl, FIELD(fld), .def = dflt, .check = chk             \
+    }
+#define INT_CONFIG(nm, al, fl, fld, lo, hi, dflt, app)                                             \
+    {                                                                                              \
+        .name = nm, .alias = al, .type = T_INT, .flags = fl, FIELD(fld), .min = lo, .max = hi,     \
+        .def = dflt, .apply = app                                                                  \
+    }
+#define MEMORY_CONFIG(nm, al, fl, fld, lo, hi, dflt)                                               \
+    {                                                                                              \
+        .name = nm, .alias = al, .type = T_MEMORY, .flags = fl, FIELD(fld), .min = lo, .max = hi,  \
+        .def = dflt                                                                                \
+    }
+#define ENUM_CONFIG(nm, fl, fld, dflt, names, app)                                                 \
+    {                                                                                              \
+        .name = nm, .type = T_ENUM, .flags = fl, FIELD(fld), .def = dflt, .enums = names,          \
+        .apply = app                                                                               \
+    }
+#define STRING_CONFIG(nm, fl, fld, dflt, chk)                                                      \
+    {                                                                                              \
+        .name = nm, .type = T_STRING, .flags = fl, FIELD(fld), .def = dflt, .check = chk           \
+    }
+#define SPECIAL_CONFIG(nm, fl, dflt, setter, getter)                                               \
+    {                                                                                              \
+        .name = nm, .type = T_SPECIAL, .flags = fl, .def = dflt, .set = setter, .get = getter      \
+    }
+
+#define MUT D_MUTABLE
+#define IMM D_IMMUTABLE
+#define MB  (1024 * 1024)
+
+/* In redis.conf's order. Limits and mutability are Redis 7.0's, except bind
+ * and port, which ember cannot re-listen on at run time. */
+static const struct directive directives[] = {
+    /* NETWORK */
+    SPECIAL_CONFIG("bind", IMM | D_MULTI_ARG, "127.0.0.1 -::1", set_bind, get_bind),
+    BOOL_CONFIG("protected-mode", MUT, protected_mode, "yes", NULL),
+    INT_CONFIG("port", NULL, IMM, port, 0, 65535, "6379", NULL),
+    INT_CONFIG("tcp-backlog", NULL, IMM, tcp_backlog, 0, INT_MAX, "511", NULL),
+    INT_CONFIG("timeout", NULL, MUT, timeout, 0, INT_MAX, "0", NULL),
+    INT_CONFIG("tcp-keepalive", NULL, MUT, tcp_keepalive, 0, INT_MAX, "300", NULL),
+    /* GENERAL */
+    BOOL_CONFIG("daemonize", IMM, daemonize, "no", check_daemonize),
+    STRING_CONFIG("pidfile", IMM | D_EMPTY_NULL, pidfile, "", NULL),
+    ENUM_CONFIG("loglevel", MUT, loglevel, "notice", loglevel_enum, NULL),
+    STRING_CONFIG("logfile", IMM, logfile, "", NULL),
+    INT_CONFIG("databases", NULL, IMM, databases, 1, INT_MAX, "16", NULL),
+    ENUM_CONFIG("enable-debug-command", IMM, debug_command, "no", protected_action_enum,
+                apply_debug_command),
+    /* SNAPSHOTTING */
+    SPECIAL_CONFIG("save", MUT | D_MULTI_ARG, "3600 1 300 100 60 10000", set_save, get_save),
+    STRING_CONFIG("dbfilename", D_PROTECTED, dbfilename, "dump.rdb", check_dbfilename),
+    SPECIAL_CONFIG("dir", D_PROTECTED, "./", set_dir, get_dir),
+    /* SECURITY */
+    STRING_CONFIG("requirepass", MUT | D_EMPTY_NULL, requirepass, "", NULL),
+    /* CLIENTS */
+    INT_CONFIG("maxclients", NULL, MUT, maxclients, 1, UINT_MAX, "10000", NULL),
+    /* MEMORY MANAGEMENT */
+    MEMORY_CONFIG("maxmemory", NULL, MUT, maxmemory, 0, LLONG_MAX, "0"),
+    ENUM_CONFIG("maxmemory-policy", MUT, maxmemory_policy, "noeviction", maxmemory_policy_enum,
+                NULL),
+    INT_CONFIG("maxmemory-samples", NULL, MUT, maxmemory_samples, 1, INT_MAX, "5", NULL),
+    INT_CONFIG("active-expire-effort", NULL, MUT, active_expire_effort, 1, 10, "1", NULL),
+    /* APPEND ONLY MODE */
+    BOOL_CONFIG("appendonly", MUT, appendonly, "no", NULL),
+    /* EVENT NOTIFICATION */
+    SPECIAL_CONFIG("notify-keyspace-events", MUT, "", set_notify, get_notify),
+    /* ADVANCED CONFIG */
+    INT_CONFIG("hash-max-listpack-entries", "hash-max-ziplist-entries", MUT,
+               hash_max_listpack_entries, 0, LONG_MAX, "512", NULL),
+    MEMORY_CONFIG("hash-max-listpack-value", "hash-max-ziplist-value", MUT, hash_max_listpack_value,
+                  0, LONG_MAX, "64"),
+    INT_CONFIG("list-max-listpack-size", "list-max-ziplist-size", MUT, list_max_listpack_size,
+               INT_MIN, INT_MAX, "-2", NULL),
+    INT_CONFIG("set-max-intset-entries", NULL, MUT, set_max_intset_entries, 0, LONG_MAX, "512",
+               NULL),
+    INT_CONFIG("set-max-listpack-entries", NULL, MUT, set_max_listpack_entries, 0, LONG_MAX, "128",
+               NULL),
+    MEMORY_CONFIG("set-max-listpack-value", NULL, MUT, set_max_listpack_value, 0, LONG_MAX, "64"),
+    INT_CONFIG("zset-max-listpack-entries", "zset-max-ziplist-entries", MUT,
+               zset_max_listpack_entries, 0, LONG_MAX, "128", NULL),
+    MEMORY_CONFIG("zset-max-listpack-value", "zset-max-ziplist-value", MUT, zset_max_listpack_value,
+                  0, LONG_MAX, "64"),
+    SPECIAL_CONFIG("client-output-buffer-limit", MUT | D_MULTI_ARG,
+                   "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60", set_cobl, get_cobl),
+    MEMORY_CONFIG("client-query-buffer-limit", NULL, MUT, client_query_buffer_limit, MB, LONG_MAX,
+                  "1gb"),
+    MEMORY_CONFIG("proto-max-bulk-len", NULL, MUT, proto_max_bulk_len, MB, LONG_MAX, "512mb"),
+    INT_CONFIG("hz", NULL, MUT, hz, 0, INT_MAX, "10", apply_hz),
+    INT_CONFIG("lfu-log-factor", NULL, MUT, lfu_log_factor, 0, INT_MAX, "10", NULL),
+    INT_CONFIG("lfu-decay-time", NULL, MUT, lfu_decay_time, 0, INT_MAX, "1", NULL),
+};
+
+#define DIRECTIVE_COUNT (sizeof(directives) / sizeof(directives[0]))
+
+/* Directives Redis 7 still reads from a file and ignores (its
+ * deprecated_configs), always with exactly one argument. */
+static const char *const ignored_directives[] = {
+    "list-max-ziplist-entries",
+    "list-max-ziplist-value",
+    "lua-replicate-commands",
+};
+
+static const struct directive *lookup(const char *name)
+{
+    for (size_t i = 0; i < DIRECTIVE_COUNT; i++) {
+        const struct directive *d = &directives[i];
+        if (strcasecmp(name, d->name) == 0) return d;
+        if (d->alias != NULL && strcasecmp(name, d->alias) == 0) return d;
+    }
+    return NULL;
+}
+
+bool config_known(const char *name)
+{
+    return lookup(name) != NULL;
+}
+
+/* ---- Typed fields ---- */
+
+static void *field_ptr(struct config *cfg, const struct directive *d)
+{
+    return (char *)cfg + d->offset;
+}
+
+static const void *field_cptr(const struct config *cfg, const struct directive *d)
+{
+    return (const char *)cfg + d->offset;
+}
+
+/* Numbers live in int or long long fields. Redis keeps a few int-sized
+ * settings in wider types (maxclients up to 2^32-1, *-entries up to
+ * LONG_MAX); an int field holds at most INT_MAX of such a value, which is
+ * past anything ember could honour. */
+static void store_number(struct config *cfg, const struct directive *d, long long v)
+{
+    void *p = field_ptr(cfg, d);
+    if (d->size == sizeof(long long)) {
+        memcpy(p, &v, sizeof(v));
+    } else {
+        int i = v > INT_MAX ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
+        memcpy(p, &i, sizeof(i));
+    }
+}
+
+static long long load_number(const struct config *cfg, const struct directive *d)
+{
+    const void *p = field_cptr(cfg, d);
+    if (d->size == sizeof(long long)) {
+        long long v;
+        memcpy(&v, p, sizeof(v));
+        return v;
+    }
+    int i;
+    memcpy(&i, p, sizeof(i));
+    return i;
+}
+
+/* Redis 7.0 reads sizes with memtoull, which refuses a sign; mem_to_ll is
+ * Redis's memtoll and accepts one, so the sign is checked here. */
+static bool parse_memory(const char *s, long long *out)
+{
+    if (s[0] == '-') return false;
+    bool ok;
+    long long v = mem_to_ll(s, &ok);
+    if (!ok) return false;
+    *out = v;
+    return true;
+}
+
+static const char *parse_enum(const struct directive *d, const char *arg, int *out, char *reason)
+{
+    for (const struct enum_name *e = d->enums; e->name != NULL; e++) {
+        if (strcasecmp(arg, e->name) == 0) {
+            *out = e->value;
+            return NULL;
+        }
+    }
+    struct buf msg = {0};
+    buf_cat(&msg, "argument(s) must be one of the following: ");
+    for (const struct enum_name *e = d->enums; e->name != NULL; e++) {
+        if (e != d->enums) buf_cat(&msg, ", ");
+        buf_cat(&msg, e->name);
+    }
+    snprintf(reason, REASON_SIZE, "%s", msg.ptr);
+    buf_release(&msg);
+    return reason;
+}
+
+/* Parses and stores one value of a non-special directive. */
+static const char *set_typed(struct config *cfg, const struct directive *d, const char *arg,
+                             char *reason)
+{
+    long long v = 0;
+    int e = 0;
+    const char *why;
+
+    switch (d->type) {
+    case T_BOOL:
+        if (strcasecmp(arg, "yes") == 0) {
+            v = 1;
+        } else if (strcasecmp(arg, "no") != 0) {
+            return "argument must be 'yes' or 'no'";
+        }
+        break;
+    case T_INT:
+    case T_MEMORY:
+        if (d->type == T_INT && !str_to_ll(arg, strlen(arg), &v)) {
+            return "argument couldn't be parsed into an integer";
+        }
+        if (d->type == T_MEMORY && !parse_memory(arg, &v)) return "argument must be a memory value";
+        if (v < d->min || v > d->max) {
+            snprintf(reason, REASON_SIZE, "argument must be between %lld and %lld inclusive",
+                     d->min, d->max);
+            return reason;
+        }
+        break;
+    case T_ENUM:
+        if ((why = parse_enum(d, arg, &e, reason)) != NULL) return why;
+        v = e;
+        break;
+    case T_STRING:
+    case T_SPECIAL:
+        break;
+    }
+    if (d->check != NULL && (why = d->check(arg, v)) != NULL) return why;
+
+    if (d->type == T_BOOL) {
+        bool b = v != 0;
+        memcpy(field_ptr(cfg, d), &b, sizeof(b));
+    } else if (d->type == T_STRING) {
+        bool none = arg[0] == '\0' && (d->flags & D_EMPTY_NULL);
+        replace_str(field_ptr(cfg, d), none ? NULL : arg);
+    } else {
+        store_number(cfg, d, v);
+    }
+    return NULL;
+}
+
+/* Sets a directive from its argument words. */
+static const char *set_value(struct config *cfg, const struct directive *d, char **argv, int argc,
+                             bool loading, char *reason)
+{
+    const char *why;
+    if (d->type == T_SPECIAL) {
+        why = d->set(cfg, argv, argc, loading, reason);
+    } else {
+        why = argc == 1 ? set_typed(cfg, d, argv[0], reason) : "wrong number of arguments";
+    }
+    if (why == NULL && d->apply != NULL) d->apply(cfg);
+    return why;
+}
+
+/* Renders a value as CONFIG GET shows it. */
+static void render(const struct config *cfg, const struct directive *d, struct buf *out)
+{
+    out->len = 0;
+    buf_cat(out, "");
+    switch (d->type) {
+    case T_BOOL: {
+        bool b;
+        memcpy(&b, field_cptr(cfg, d), sizeof(b));
+        buf_cat(out, b ? "yes" : "no");
+        break;
+    }
+    case T_INT:
+    case T_MEMORY:
+        buf_printf(out, "%lld", load_number(cfg, d));
+        break;
+    case T_ENUM: {
+        long long v = load_number(cfg, d);
+        for (const struct enum_name *e = d->enums; e->name != NULL; e++) {
+            if (e->value == v) {
+                buf_cat(out, e->name);
+                break;
+            }
+        }
+        break;
+    }
+    case T_STRING: {
+        const char *s;
+        memcpy(&s, field_cptr(cfg, d), sizeof(s));
+        if (s != NULL) buf_cat(out, s);
+        break;
+    }
+    case T_SPECIAL:
+        d->get(cfg, out);
+        break;
+    }
+}
+
+/* ---- Checks and derived fields ---- */
+
+static const char *check_daemonize(const char *arg, long long parsed)
+{
+    (void)arg;
+    /* ember never forks. Ignoring "yes" would leave a supervisor set up for
+     * a forking daemon (systemd Type=forking, an init script) waiting for a
+     * parent that never exits; refusing says at once what to change. */
+    if (parsed) {
+        return "ember does not daemonize: run it in the foreground under a supervisor "
+               "(systemd, a container, nohup) and set 'daemonize no'";
+    }
+    return NULL;
+}
+
+static const char *check_dbfilename(const char *arg, long long parsed)
+{
+    (void)parsed;
+    if (strchr(arg, '/') != NULL || strchr(arg, '\\') != NULL) {
+        return "dbfilename can't be a path, just a filename";
+    }
+    return NULL;
+}
+
+/* Redis takes any hz but caps it (CONFIG_MIN_HZ, CONFIG_MAX_HZ): hz is a hint. */
+static void apply_hz(struct config *cfg)
+{
+    if (cfg->hz < 1) cfg->hz = 1;
+    if (cfg->hz > 500) cfg->hz = 500;
+}
+
+static void apply_debug_command(struct config *cfg)
+{
+    cfg->enable_debug_command = cfg->debug_command == CONFIG_ALLOW_YES;
+}
+
+/* ---- Special directives ---- */
+
+static const char *set_bind(struct config *cfg, char **argv, int argc, bool loading, char *reason)
+{
+    (void)loading;
+    (void)reason;
+    if (argc > CONFIG_MAX_BIND) return "Too many bind addresses specified.";
+    /* A single empty argument means no address at all. */
+    if (argc == 1 && argv[0][0] == '\0') argc = 0;
+    for (int i = 0; i < cfg->bind_count; i++) {
+        em_free(cfg->bind[i]);
+        cfg->bind[i] = NULL;
+    }
+    for (int i = 0; i < argc; i++) {
+        cfg->bind[i] = em_strndup(argv[i], strlen(argv[i]));
+    }
+    cfg->bind_count = argc;
+    return NULL;
+}
+
+static void get_bind(const struct config *cfg, struct buf *out)
+{
+    for (int i = 0; i < cfg->bind_count; i++) {
+        if (i > 0) buf_cat(out, " ");
+        buf_cat(out, cfg->bind[i]);
+    }
+}
+
+/* save <seconds> <changes> [<seconds> <changes> ...], or save "" for none.
+ * While loading, the first save line replaces the default and later ones
+ * append (redis.conf used to carry three lines); CONFIG SET replaces. */
+static const char *set_save(struct config *cfg, char **argv, int argc, bool loading, char *reason)
+{
+    (void)reason;
+    bool clear = argc == 1 && argv[0][0] == '\0';
+    if (clear) argc = 0;
+    if (argc % 2 != 0) return "Invalid save parameters";
+    for (int j = 0; j < argc; j++) {
+        char *end;
+        long long v = strtoll(argv[j], &end, 10);
+        if (*end != '\0' || (j % 2 == 0 && v < 1) || (j % 2 == 1 && v < 0)) {
+            return "Invalid save parameters";
+        }
+    }
+
+    struct buf s = {0};
+    buf_cat(&s, "");
+    bool append = loading && cfg->save_loaded && !clear;
+    if (append && cfg->save != NULL) buf_cat(&s, cfg->save);
+    if (loading) cfg->save_loaded = true;
+    for (int j = 0; j < argc; j += 2) {
+        if (s.len > 0) buf_cat(&s, " ");
+        /* Redis keeps changes in an int, and shows what it kept. */
+        buf_printf(&s, "%lld %d", strtoll(argv[j], NULL, 10), (int)strtoll(argv[j + 1], NULL, 10));
+    }
+    em_free(cfg->save);
+    cfg->save = s.ptr;
+    return NULL;
+}
+
+static void get_save(const struct config *cfg, struct buf *out)
+{
+    if (cfg->save != NULL) buf_cat(out, cfg->save);
+}
+
+static const char *set_dir(struct config *cfg, char **argv, int argc, bool loading, char *reason)
+{
+    (void)loading;
+    if (argc != 1) return "wrong number of arguments";
+    if (chdir(argv[0]) != 0) {
+        snprintf(reason, REASON_SIZE, "%s", strerror(errno));
+        return reason;
+    }
+    /* Keep the absolute path: CONFIG GET shows it, and the caller may
+     * chdir() to it again without going one level deeper. */
+    char *cwd = getcwd(NULL, 0);
+    replace_str(&cfg->dir, cwd != NULL ? cwd : argv[0]);
+    free(cwd); /* getcwd() allocates with libc's malloc */
+    return NULL;
+}
+
+static void get_dir(const struct config *cfg, struct buf *out)
+{
+    if (cfg->dir != NULL) buf_cat(out, cfg->dir);
+}
+
+/* notify-keyspace-events: Redis's keyspaceEventsStringToFlags. */
+static int notify_parse(const char *s)
+{
+    static const char classes[] = "g$lshzxeKEtmdn";
+    static const int bits[] = {NOTIFY_GENERIC,  NOTIFY_STRING,   NOTIFY_LIST,    NOTIFY_SET,
+                               NOTIFY_HASH,     NOTIFY_ZSET,     NOTIFY_EXPIRED, NOTIFY_EVICTED,
+                               NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_STREAM,  NOTIFY_KEY_MISS,
+                               NOTIFY_MODULE,   NOTIFY_NEW};
+    int flags = 0;
+    for (; *s; s++) {
+        const char *at = strchr(classes, *s);
+        if (*s == 'A') {
+            flags |= NOTIFY_ALL;
+        } else if (at != NULL) {
+            flags |= bits[at - classes];
+        } else {
+            return -1;
+        }
+    }
+    return flags;
+}
+
+/* Redis's keyspaceEventsFlagsToString, including its quirk: with every
+ * class set it writes "A" and drops "n", which "A" does not cover. */
+static void notify_render(int flags, struct buf *out)
+{
+    if ((flags & NOTIFY_ALL) == NOTIFY_ALL) {
+        buf_cat(out, "A");
+    } else {
+        static const char classes[] = "g$lshzxetdn";
+        static const int bits[] = {NOTIFY_GENERIC, NOTIFY_STRING, NOTIFY_LIST,    NOTIFY_SET,
+                                   NOTIFY_HASH,    NOTIFY_ZSET,   NOTIFY_EXPIRED, NOTIFY_EVICTED,
+                                   NOTIFY_STREAM,  NOTIFY_MODULE, NOTIFY_NEW};
+        for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+            if (flags & bits[i]) buf_catlen(out, &classes[i], 1);
+        }
+    }
+    if (flags & NOTIFY_KEYSPACE) buf_cat(out, "K");
+    if (flags & NOTIFY_KEYEVENT) buf_cat(out, "E");
+    if (flags & NOTIFY_KEY_MISS) buf_cat(out, "m");
+}
+
+static const char *set_notify(struct config *cfg, char **argv, int argc, bool loading, char *reason)
+{
+    (void)loading;
+    (void)reason;
+    if (argc != 1) return "wrong number of arguments";
+    int flags = notify_parse(argv[0]);
+    if (flags < 0) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+    struct buf s = {0};
+    buf_cat(&s, "");
+    notify_render(flags, &s);
+    em_free(cfg->notify_keyspace_events);
+    cfg->notify_keyspace_events = s.ptr;
+    cfg->notify_keyspace_flags = flags;
+    return NULL;
+}
+
+static void get_notify(const struct config *cfg, struct buf *out)
+{
+    if (cfg->notify_keyspace_events != NULL) buf_cat(out, cfg->notify_keyspace_events);
+}
+
+/* The three limits of a client class, or NULL if Redis refuses the name
+ * (unknown, or "master", which has no limit). */
+static long long *cobl_class(struct config *cfg, const char *name)
+{
+    if (strcasecmp(name, "normal") == 0) return cfg->cobl_normal;
+    if (strcasecmp(name, "slave") == 0 || strcasecmp(name, "replica") == 0) {
+        return cfg->cobl_replica;
+    }
+    if (strcasecmp(name, "pubsub") == 0) return cfg->cobl_pubsub;
+    return NULL;
+}
+
+/* client-output-buffer-limit <class> <hard> <soft> <soft seconds> [...]:
+ * every group is checked before any is applied, as in Redis. */
+static const char *set_cobl(struct config *cfg, char **argv, int argc, bool loading, char *reason)
+{
+    (void)loading;
+    (void)reason;
+    if (argc % 4 != 0) return "Wrong number of arguments in buffer limit configuration.";
+    for (int j = 0; j < argc; j += 4) {
+        long long hard, soft;
+        char *end;
+        if (cobl_class(cfg, argv[j]) == NULL) {
+            return "Invalid client class specified in buffer limit configuration.";
+        }
+        /* Redis reads the seconds with strtoll into an int. */
+        int secs = (int)strtoll(argv[j + 3], &end, 10);
+        if (!parse_memory(argv[j + 1], &hard) || !parse_memory(argv[j + 2], &soft) || secs < 0 ||
+            *end != '\0') {
+            return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+        }
+    }
+    for (int j = 0; j < argc; j += 4) {
+        long long *limits = cobl_class(cfg, argv[j]);
+        parse_memory(argv[j + 1], &limits[0]);
+        parse_memory(argv[j + 2], &limits[1]);
+        limits[2] = (int)strtoll(argv[j + 3], NULL, 10);
+    }
+    return NULL;
+}
+
+static void get_cobl(const struct config *cfg, struct buf *out)
+{
+    const long long *n = cfg->cobl_normal, *r = cfg->cobl_replica, *p = cfg->cobl_pubsub;
+    buf_printf(out, "normal %lld %lld %lld slave %lld %lld %lld pubsub %lld %lld %lld", n[0], n[1],
+               n[2], r[0], r[1], r[2], p[0], p[1], p[2]);
+}
+
+/* ---- Defaults ---- */
+
+/* Splits at single spaces, as Redis's CONFIG SET does for multi-word values
+ * (sdssplitlen: "" gives no word, "a  b" gives "a", "", "b"). */
+static int split_spaces(const char *s, char ***argv_out)
+{
+    int argc = 0;
+    char **argv = NULL;
+    if (s[0] != '\0') {
+        for (const char *p = s;; p++) {
+            const char *end = strchr(p, ' ');
+            size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+            argv = em_realloc(argv, sizeof(*argv) * (size_t)(argc + 1));
+            argv[argc++] = em_strndup(p, n);
+            if (end == NULL) break;
+            p = end;
+        }
+    }
+    *argv_out = argv;
+    return argc;
+}
+
+static void free_words(char **argv, int argc)
+{
+    for (int i = 0; i < argc; i++)
+        em_free(argv[i]);
+    em_free(argv);
+}
+
+void config_init(struct config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < DIRECTIVE_COUNT; i++) {
+        const struct directive *d = &directives[i];
+        char reason[REASON_SIZE];
+        char **argv;
+        int argc;
+        if (d->flags & D_MULTI_ARG) {
+            argc = split_spaces(d->def, &argv);
+        } else {
+            argv = em_malloc(sizeof(*argv));
+            argv[0] = em_strndup(d->def, strlen(d->def));
+            argc = 1;
+        }
+        const char *why = set_value(cfg, d, argv, argc, false, reason);
+        free_words(argv, argc);
+        if (why != NULL && d->type == T_SPECIAL && d->set == set_dir) {
+            /* The working directory is gone; nothing to fix here. */
+            replace_str(&cfg->dir, ".");
+        } else if (why != NULL) {
+            /* A default the table itself rejects is a bug in this file. */
+            fprintf(stderr, "config: bad default for %s: %s\n", d->name, why);
+            abort();
+        }
+    }
+}
+
+void config_deinit(struct config *cfg)
+{
+    for (int i = 0; i < cfg->bind_count; i++)
+        em_free(cfg->bind[i]);
+    em_free(cfg->requirepass);
+    em_free(cfg->logfile);
+    em_free(cfg->pidfile);
+    em_free(cfg->dir);
+    em_free(cfg->dbfilename);
+    em_free(cfg->save);
+    em_free(cfg->notify_keyspace_events);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- Loading text: files and the command line ---- */
+
+struct loader {
+    struct config *cfg;
+    char *err;
+    size_t errlen;
+    int depth; /* include nesting */
+};
+
+static int load_path(struct loader *ld, const char *path, int *newlines);
+
+static int fail_line(struct loader *ld, int linenum, const char *line, const char *reason)
+{
+    snprintf(ld->err, ld->errlen,
+             FATAL_HEADER "Reading the configuration file, at line %d\n>>> '%s'\n%s", linenum, line,
+             reason);
+    return -1;
+}
+
+static bool is_ignored_directive(const char *name, int argc)
+{
+    for (size_t i = 0; i < sizeof(ignored_directives) / sizeof(ignored_directives[0]); i++) {
+        if (argc == 2 && strcmp(name, ignored_directives[i]) == 0) return true;
+    }
+    return false;
+}
+
+/* Applies one split config line (argv[0] already lower-cased). Returns NULL
+ * or the reason to report against the line. */
+static const char *load_directive(struct loader *ld, char **argv, size_t *lens, int argc,
+                                  char *reason)
+{
+    const struct directive *d = lookup(argv[0]);
+    if (d == NULL) {
+        if (is_ignored_directive(argv[0], argc)) return NULL;
+        return "Bad directive or wrong number of arguments";
+    }
+    if (!(d->flags & D_MULTI_ARG) && argc != 2) return "wrong number of arguments";
+
+    /* A multi-word directive given as one non-empty word is split again, so
+     * `--save "900 1 300 10"` and `save "900 1"` work; "" stays one word. */
+    if ((d->flags & D_MULTI_ARG) && argc == 2 && lens[1] > 0) {
+        char **words = NULL;
+        size_t *wlens = NULL;
+        int n = split_args(argv[1], lens[1], &words, &wlens);
+        if (n < 0) n = 0; /* Redis's sdssplitargs yields no words then */
+        const char *why = set_value(ld->cfg, d, words, n, true, reason);
+        if (n > 0) split_args_free(words, wlens, n);
+        return why;
+    }
+    return set_value(ld->cfg, d, argv + 1, argc - 1, true, reason);
+}
+
+/* Parses one line of config text, [line, line_end) with line_end writable. */
+static int load_line(struct loader *ld, char *line, char *line_end, int linenum)
+{
+    /* Trim as Redis's sdstrim(line, " \t\r\n"). */
+    while (line < line_end && strchr(" \t\r\n", *line) != NULL)
+        line++;
+    while (line_end > line && strchr(" \t\r\n", line_end[-1]) != NULL)
+        line_end--;
+    *line_end = '\0';
+    if (line == line_end || line[0] == '#') return 0;
+
+    char **argv;
+    size_t *lens;
+    int argc = split_args(line, (size_t)(line_end - line), &argv, &lens);
+    if (argc < 0) return fail_line(ld, linenum, line, "Unbalanced quotes in configuration line");
+    if (argc == 0) return 0;
+    for (char *c = argv[0]; *c; c++) {
+        if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+    }
+
+    int rc = 0;
+    if (strcmp(argv[0], "include") == 0 && argc == 2) {
+        if (ld->depth >= INCLUDE_MAX_DEPTH) {
+            rc = fail_line(ld, linenum, line, "include nesting too deep (an include loop?)");
+        } else {
+            int ignored;
+            ld->depth++;
+            rc = load_path(ld, argv[1], &ignored); /* reports its own errors */
+            ld->depth--;
+        }
+    } else {
+        char reason[REASON_SIZE];
+        const char *why = load_directive(ld, argv, lens, argc, reason);
+        if (why != NULL) rc = fail_line(ld, linenum, line, why);
+    }
+    split_args_free(argv, lens, argc);
+    return rc;
+}
+
+/* Parses config text, NUL-terminated at text[len] and modified in place,
+ * whose first line is numbered first_line. Lines are what Redis's
+ * sdssplitlen(text, "\n") gives, so "a\n" is two lines, the second empty. */
+static int load_text(struct loader *ld, char *text, size_t len, int first_line)
+{
+    char *end = text + len;
+    for (int linenum = first_line;; linenum++) {
+        char *nl = memchr(text, '\n', (size_t)(end - text));
+        int rc = load_line(ld, text, nl != NULL ? nl : end, linenum);
+        if (rc != 0 || nl == NULL) return rc;
+        text = nl + 1;
+    }
+}
+
+static int read_file(struct loader *ld, const char *path, struct buf *text)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        snprintf(ld->err, ld->errlen, "Fatal error, can't open config file '%s': %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+        buf_catlen(text, chunk, n);
+    fclose(fp);
+    return 0;
+}
+
+/* Loads a file, or every file a glob matches, concatenated as Redis does (a
+ * glob matching nothing loads nothing). Sets *newlines to the number of
+ * lines the text had, for the command line's numbering. */
+static int load_path(struct loader *ld, const char *path, int *newlines)
+{
+    struct buf text = {0};
+    int rc = 0;
+    buf_cat(&text, "");
+    if (strpbrk(path, "*?[") != NULL) {
+        glob_t g;
+        if (glob(path, 0, NULL, &g) == 0) {
+            for (size_t i = 0; i < g.gl_pathc && rc == 0; i++) {
+                rc = read_file(ld, g.gl_pathv[i], &text);
+            }
+            globfree(&g);
+        }
+    } else {
+        rc = read_file(ld, path, &text);
+    }
+    *newlines = 0;
+    for (size_t i = 0; i < text.len; i++)
+        *newlines += text.ptr[i] == '\n';
+    if (rc == 0) rc = load_text(ld, text.ptr, text.len, 1);
+    buf_release(&text);
+    return rc;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+    struct loader ld = {.cfg = cfg, .err = err, .errlen = errlen};
+    int newlines;
+    int rc = load_path(&ld, path, &newlines);
+    cfg->load_lines = newlines;
+    return rc;
+}
+
+/* Turns command-line words into config lines as Redis's main() does: a word
+ * starting with "--" opens a line (unless the previous option still lacks an
+ * argument), other words are appended quoted. "--save" with nothing after it
+ * means `save ""`. */
+static void args_to_text(int argc, char **argv, struct buf *out)
+{
+    bool handled_last = true;
+    for (int j = 0; j < argc; j++) {
+        const char *a = argv[j];
+        if (!(handled_last && a[0] == '-' && a[1] == '-')) {
+            buf_cat_repr(out, a);
+            buf_cat(out, " ");
+            handled_last = true;
+            continue;
+        }
+        if (out->len > 0) buf_cat(out, "\n");
+        buf_cat(out, a + 2);
+        buf_cat(out, " ");
+
+        char **words;
+        size_t *lens;
+        int n = split_args(a, strlen(a), &words, &lens);
+        if (n > 0) split_args_free(words, lens, n);
+        handled_last = n != 1; /* "--port 6380" as one word carries its value */
+        if (n == 1 && strcasecmp(a, "--save") == 0) {
+            bool next_is_option = j + 1 < argc && argv[j + 1][0] == '-' && argv[j + 1][1] == '-';
+            if (next_is_option || j + 1 == argc) {
+                buf_cat(out, "\"\"");
+                handled_last = next_is_option;
+            }
+        }
+    }
+}
+
+int config_load_args(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+    if (argc <= 0) return 0;
+    struct loader ld = {.cfg = cfg, .err = err, .errlen = errlen};
+    struct buf text = {0};
+    buf_cat(&text, "");
+    args_to_text(argc, argv, &text);
+    /* Redis appends "\n" and the options to the file's text: they start on
+     * the line after the file's last (line 2 without a file). */
+    int rc = load_text(&ld, text.ptr, text.len, cfg->load_lines + 2);
+    buf_release(&text);
+    return rc;
+}
+
+int config_check(const struct config *cfg, char *err, size_t errlen)
+{
+    if (cfg->logfile != NULL && cfg->logfile[0] != '\0') {
+        FILE *fp = fopen(cfg->logfile, "a");
+        if (fp == NULL) {
+            snprintf(err, errlen, FATAL_HEADER "Can't open the log file: %s", strerror(errno));
+            return -1;
+        }
+        fclose(fp);
+    }
+    return 0;
+}
+
+/* ---- CONFIG SET / CONFIG GET ---- */
+
+int config_set(struct config *cfg, const char *name, const char *value, char *err, size_t errlen)
+{
+    const struct directive *d = lookup(name);
+    if (d == NULL) {
+        snprintf(err, errlen, "Unknown option or number of arguments for CONFIG SET - '%s'", name);
+        return -1;
+    }
+    if (d->flags & D_PROTECTED) {
+        snprintf(err, errlen, "%s", "can't set protected config");
+        return -1;
+    }
+    if (!(d->flags & D_MUTABLE)) {
+        snprintf(err, errlen, "%s", "can't set immutable config");
+        return -1;
+    }
+
+    char reason[REASON_SIZE];
+    char **argv;
+    int argc;
+    if (d->flags & D_MULTI_ARG) {
+        argc = split_spaces(value, &argv);
+    } else {
+        argv = em_malloc(sizeof(*argv));
+        argv[0] = em_strndup(value, strlen(value));
+        argc = 1;
+    }
+    const char *why = set_value(cfg, d, argv, argc, false, reason);
+    free_words(argv, argc);
+    if (why != NULL) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+void config_get(const struct config *cfg, const char *pattern, config_visit_fn *fn, void *arg)
+{
+    struct buf value = {0};
+    if (strpbrk(pattern, "[*?") == NULL) {
+        const struct directive *d = lookup(pattern);
+        if (d != NULL) {
+            render(cfg, d, &value);
+            fn(pattern, value.ptr, arg);
+        }
+        buf_release(&value);
+        return;
+    }
+    size_t plen = strlen(pattern);
+    for (size_t i = 0; i < DIRECTIVE_COUNT; i++) {
+        const struct directive *d = &directives[i];
+        const char *names[2] = {d->name, d->alias};
+        for (int k = 0; k < 2; k++) {
+            if (names[k] == NULL) continue;
+            if (!glob_match(pattern, plen, names[k], strlen(names[k]), true)) continue;
+            render(cfg, d, &value);
+            fn(names[k], value.ptr, arg);
+        }
+    }
+    buf_release(&value);
+}
