@@ -61,6 +61,9 @@ TEST_WEIGHT = {"mset": 0.25, "lrange_100": 0.25}
 ALL_PARTS = ["throughput", "memory", "instructions", "syscalls"]
 KEYSPACE = 100_000          # the -r of every redis-benchmark run
 SERVERS = ["ember", "redis", "storeless"]
+# System calls perf counts one by one (the total counts them all).
+PERF_SYSCALLS = ["read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg",
+                 "sendmsg", "epoll_wait", "epoll_pwait", "epoll_ctl", "accept4", "close"]
 SERVER_ARGS = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NOISE_RPS = 0.10            # noise band of a req/s ratio (5 rounds, unpinned)
@@ -209,6 +212,20 @@ def load_strings(port, nkeys, ttl=None, batch=10_000, value_fmt=b"val:%012d"):
             e = r.pipeline_simple(payload, end - start)
             err = err or e
     return err
+
+
+def verify_strings(port, nkeys):
+    """Reads back the first, a middle and the last key of a load; returns
+    a problem description or None."""
+    try:
+        with Resp(port) as r:
+            for i in (0, nkeys // 2, nkeys - 1):
+                got = r.call("GET", b"key:%012d" % i)
+                if got != b"val:%012d" % i:
+                    return f"GET key:{i:012d} returned {got!r}"
+    except (OSError, RespError) as e:
+        return str(e)
+    return None
 
 
 def load_small_strings(port, nkeys):
@@ -455,10 +472,14 @@ class Harness:
         self.events = []      # crashes, unsupported commands, fallbacks
         self.results = {}
         self.cmdlines = {}
+        self.perf_breakdown = True
         self.server_cpu = 1 if args.pin else None
         self.client_cpu = 0 if args.pin else None
 
     def event(self, msg):
+        """Records a problem once (a FLUSHALL that fails fails every time)."""
+        if msg in self.events:
+            return
         log(msg)
         self.events.append(msg)
 
@@ -486,7 +507,7 @@ class Harness:
         for s in servers.values():
             self.cmdlines[f"server:{s.label}"] = s.cmdline()
         out = {}
-        unsupported = set()
+        unsupported = {}
         for cfg in a.configs:
             clients, pipeline, base_n = ALL_CONFIGS[cfg]
             log(f"throughput {cfg}: -c {clients} -P {pipeline}")
@@ -499,6 +520,9 @@ class Harness:
                         "test": test, "requests": n, "runs": {lbl: [] for lbl in servers},
                         "argv": shlex.join(bench_argv("PORT", clients, pipeline, n, [test]))}
                 failed = set()
+                for lbl in servers:
+                    if (lbl, test) in unsupported:
+                        case["runs"][lbl].append({"round": -1, "error": unsupported[(lbl, test)]})
                 for rnd in range(a.rounds):
                     for lbl, s in servers.items():
                         if lbl in failed or (lbl, test) in unsupported:
@@ -522,7 +546,7 @@ class Harness:
                                 s.stop()
                                 self.restart(s, list_len)
                             if "error reply" in r["error"]:
-                                unsupported.add((lbl, test))
+                                unsupported[(lbl, test)] = "unsupported: " + r["error"]
                             failed.add(lbl)
                             continue
                         if test in ("lpush", "rpush"):
@@ -564,6 +588,9 @@ class Harness:
                 time.sleep(1.0)
                 after = self.mem_probe(s)
                 info = info_fields(s.port, "keyspace")
+                check = verify_strings(s.port, a.keys)
+                if check:
+                    self.event(f"{lbl}: memory load ({name}) check failed: {check}")
                 rc = s.stop()
                 if err:
                     self.event(f"{lbl}: memory load ({name}) got error replies: {err}")
@@ -721,8 +748,10 @@ class Harness:
         """Counts the server's system calls over one redis-benchmark run."""
         path = os.path.join(self.workdir, f"{tool}.{s.label}.{n}.txt")
         if tool == "perf":
-            argv = ["perf", "stat", "-x,", "-o", path, "-e", "raw_syscalls:sys_enter",
-                    "-p", str(s.pid)]
+            events = ["raw_syscalls:sys_enter"]
+            if self.perf_breakdown:
+                events += ["syscalls:sys_enter_" + n for n in PERF_SYSCALLS]
+            argv = ["perf", "stat", "-x,", "-o", path, "-e", ",".join(events), "-p", str(s.pid)]
         else:
             argv = ["strace", "-c", "-f", "-o", path, "-p", str(s.pid)]
         self.cmdlines[tool] = shlex.join(argv[:-1] + ["PID"]).replace(path, "FILE")
@@ -744,10 +773,18 @@ class Harness:
         if tool == "perf":
             try:
                 with open(path) as f:
-                    m = re.search(r"^(\d+),[^,]*,raw_syscalls:sys_enter", f.read(), re.M)
+                    text = f.read()
             except OSError:
-                m = None
-            return {"total": int(m.group(1))} if m else {"error": "no perf count"}
+                text = ""
+            counts = {m.group(2): int(m.group(1)) for m in
+                      re.finditer(r"^(\d+),[^,]*,(?:raw_)?syscalls:sys_enter_?(\w*)", text, re.M)}
+            if "" not in counts:
+                if self.perf_breakdown:  # some tracepoint is missing: count the total only
+                    self.perf_breakdown = False
+                    return self.count_syscalls(tool, s, n, tests)
+                return {"error": "no perf count: " + text.strip()[-200:]}
+            total = counts.pop("")
+            return {"total": total, "by_syscall": {k: v for k, v in counts.items() if v}}
         table = parse_strace(path)
         if "total" not in table:
             return {"error": "no strace summary"}
@@ -1053,6 +1090,16 @@ def render_markdown(res, charts):
                  "work (LRANGE returns `*0` there), so its column is the client's and kernel's "
                  "limit, not a fair competitor.")
         L.append("")
+        devs = [abs(r["cpu_us_per_req"] / r["sched_us_per_req"] - 1)
+                for cases in tp.values() for case in cases.values()
+                for rs in case["runs"].values() for r in rs
+                if not r.get("error") and r.get("sched_us_per_req")]
+        if devs:
+            L.append(f"Cross-check: the nanosecond CPU time of /proc/PID/task/*/schedstat "
+                     f"differs from the tick-based utime+stime by a median of "
+                     f"{statistics.median(devs):.1%} (at most {max(devs):.1%}) over the "
+                     f"{len(devs)} runs; that is the quantization of the CPU columns.")
+            L.append("")
         for name, png in charts.items():
             L.append(f"![{name}]({os.path.basename(png)})")
             L.append("")
@@ -1072,7 +1119,10 @@ def render_markdown(res, charts):
                 s = case["summary"]
                 e, r, cl = s.get("ember", {}), s.get("redis", {}), s.get("storeless", {})
                 q = s["ratios"]
-                err = "" if e.get("ok_rounds") else f" ⚠ {e.get('error', '')[:60]}"
+                err = ""
+                if not e.get("ok_rounds"):
+                    why = e.get("error", "")
+                    err = (" ⚠ unsupported" if "unknown command" in why else f" ⚠ {why[:50]}")
                 L.append(
                     f"| {test}{err} | {case['requests']:,} | {kfmt(e.get('rps'))} | "
                     f"{kfmt(r.get('rps'))} | {kfmt(cl.get('rps'))} | "
@@ -1143,16 +1193,19 @@ def render_markdown(res, charts):
                  "breakdown but slows the server, which lets more connections become ready per "
                  "epoll_wait.")
         L.append("")
-        L.append("| server | per batch (perf) | per batch (strace) | strace breakdown per batch | "
-                 "incl. set-up (strace) |")
-        L.append("|---|---:|---:|---|---:|")
+        L.append("| server | per batch (perf) | perf breakdown | per batch (strace) | "
+                 "strace breakdown | incl. set-up (strace) |")
+        L.append("|---|---:|---|---:|---|---:|")
+
+        def breakdown(d):
+            items = sorted(d.get("by_syscall", {}).items(), key=lambda kv: -kv[1])
+            return ", ".join(f"{k} {v:.2f}" for k, v in items if abs(v) >= 0.005) or \
+                d.get("error", "–")
         for lbl in SERVERS:
             d = sc["servers"].get(lbl, {})
-            st = d.get("strace", {})
-            top = ", ".join(f"{k} {v:.2f}" for k, v in st.get("by_syscall", {}).items()
-                            if abs(v) >= 0.005)
-            L.append(f"| {lbl} | {fmt(d.get('perf', {}).get('per_batch'))} | "
-                     f"{fmt(st.get('per_batch'))} | {top or st.get('error', '–')} | "
+            pf, st = d.get("perf", {}), d.get("strace", {})
+            L.append(f"| {lbl} | {fmt(pf.get('per_batch'))} | {breakdown(pf)} | "
+                     f"{fmt(st.get('per_batch'))} | {breakdown(st)} | "
                      f"{fmt(st.get('per_batch_with_setup'))} |")
         L.append("")
 
@@ -1227,10 +1280,23 @@ def render_snippet(res, charts):
 # ---- Main ----
 
 def build_ember(args):
+    """Release build of the work tree, or of commit args.rev exported with
+    git archive (others' uncommitted edits then stay out of the build)."""
     os.makedirs(BUILD_DIR, exist_ok=True)
     logpath = os.path.join(BUILD_DIR, "ember-build.log")
-    cmds = [["cmake", "-S", ROOT, "-B", EMBER_BUILD_DIR, "-DCMAKE_BUILD_TYPE=Release"],
-            ["cmake", "--build", EMBER_BUILD_DIR, "-j2", "--target", "ember-server"]]
+    src, bdir = ROOT, EMBER_BUILD_DIR
+    if args.rev:
+        src = os.path.join(BUILD_DIR, "src-rev")
+        bdir = os.path.join(BUILD_DIR, "ember-rev")
+        shutil.rmtree(src, ignore_errors=True)
+        os.makedirs(src)
+        arch = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", args.rev],
+                              capture_output=True)
+        if arch.returncode != 0:
+            sys.exit(f"bench: git archive {args.rev}: {arch.stderr.decode().strip()}")
+        subprocess.run(["tar", "-x", "-C", src], input=arch.stdout, check=True)
+    cmds = [["cmake", "-S", src, "-B", bdir, "-DCMAKE_BUILD_TYPE=Release"],
+            ["cmake", "--build", bdir, "-j2", "--target", "ember-server"]]
     with open(logpath, "w") as logf:
         for c in cmds:
             logf.write("$ " + shlex.join(c) + "\n")
@@ -1242,7 +1308,7 @@ def build_ember(args):
                 sys.exit(f"bench: building ember failed (log: {logpath}):\n{tail}\n"
                          "bench: to validate the harness without ember, pass "
                          "--ember /usr/bin/redis-server")
-    return os.path.join(EMBER_BUILD_DIR, "ember-server")
+    return os.path.join(bdir, "ember-server")
 
 
 def build_storeless():
@@ -1287,6 +1353,9 @@ def parse_args():
                          "(e.g. /usr/bin/redis-server to validate the harness; env EMBER_BIN)")
     ap.add_argument("--redis", default=os.environ.get("REDIS_BIN", "/usr/bin/redis-server"),
                     help="the redis-server to compare with (env REDIS_BIN)")
+    ap.add_argument("--rev", default=os.environ.get("BENCH_REV"),
+                    help="build ember from this commit (git archive) instead of the work tree, "
+                         "e.g. HEAD (env BENCH_REV)")
     ap.add_argument("--no-build", action="store_true",
                     help="use the existing bench/.build/ember/ember-server")
     ap.add_argument("--pin", action="store_true", default=bool(os.environ.get("BENCH_PIN")),
@@ -1337,17 +1406,19 @@ def main():
         ember = os.path.join(EMBER_BUILD_DIR, "ember-server")
         ember_build = "existing Release build in bench/.build/ember"
     else:
-        log("building ember (Release) in bench/.build/ember")
+        log(f"building ember (Release) from {args.rev or 'the work tree'}")
         ember = build_ember(args)
-        ember_build = "Release build in bench/.build/ember"
+        ember_build = (f"Release build of commit {args.rev} in bench/.build/ember-rev"
+                       if args.rev else "Release build of the work tree in bench/.build/ember")
     if not os.access(ember, os.X_OK):
         sys.exit(f"bench: no ember binary at {ember}")
     binaries = {"ember": ember, "redis": os.path.abspath(shutil.which(args.redis) or args.redis),
                 "storeless": build_storeless()}
     standin = os.path.basename(ember) != "ember-server"
 
-    git = sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
-    if sh(["git", "-C", ROOT, "status", "--porcelain", "--", "src", "include", "CMakeLists.txt"]):
+    git = sh(["git", "-C", ROOT, "rev-parse", "--short", args.rev or "HEAD"])
+    if not args.rev and not args.ember and sh(["git", "-C", ROOT, "status", "--porcelain", "--",
+                                               "src", "include", "CMakeLists.txt"]):
         git += " + uncommitted changes in src/include"
 
     os.makedirs(args.out, exist_ok=True)
@@ -1360,7 +1431,12 @@ def main():
         for part in ALL_PARTS:
             if part in args.parts:
                 t0 = time.monotonic()
-                getattr(h, part)()
+                try:
+                    getattr(h, part)()
+                except (OSError, RespError, RuntimeError, subprocess.SubprocessError) as e:
+                    # One part failing (a server crash mid-load) must not cost the others.
+                    h.event(f"{part} part failed: {type(e).__name__}: {e}")
+                    stop_all()
                 log(f"{part} done in {time.monotonic() - t0:.0f}s")
     finally:
         stop_all()
