@@ -7,6 +7,7 @@
  * whole. An idle client therefore holds no input buffer at all. */
 #include "ember/client.h"
 
+#include "ember/blocking.h"
 #include "ember/command.h"
 #include "ember/log.h"
 #include "ember/mem.h"
@@ -35,6 +36,7 @@ struct client *client_create(void)
 void client_destroy(struct client *c)
 {
     if (c == NULL) return;
+    blocking_forget(c);
     resp_parser_deinit(&c->parser);
     reply_release(c);
     em_free(c->qbuf);
@@ -64,7 +66,8 @@ char *client_read_buffer(struct client *c, size_t *len)
 static size_t process_input(struct client *c, const char *buf, size_t len)
 {
     size_t pos = 0;
-    while (pos < len && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) {
+    while (pos < len &&
+           !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED))) {
         size_t consumed = 0;
         int rc = resp_parse(&c->parser, buf + pos, len - pos, &consumed);
         if (rc == RESP_INCOMPLETE) break;
@@ -98,7 +101,7 @@ static void check_query_limit(struct client *c)
 
 void client_feed(struct client *c, const char *buf, size_t n)
 {
-    c->last_interaction_ms = clock_ms();
+    if (n > 0) c->last_interaction_ms = clock_ms();
     server.stats.total_net_input_bytes += (long long)n;
     if (buf == server.read_buf) {
         size_t used = process_input(c, buf, n);
@@ -131,6 +134,12 @@ void client_feed(struct client *c, const char *buf, size_t n)
         c->qcap = 0;
     }
     check_query_limit(c);
+}
+
+void client_process_pending(struct client *c)
+{
+    if (c->qlen == 0 || (c->flags & (CLIENT_BLOCKED | CLIENT_CLOSING))) return;
+    client_feed(c, c->qbuf + c->qlen, 0);
 }
 
 void client_close_asap(struct client *c)

@@ -10,6 +10,7 @@
  * place every write passes, for the future log and replica stream. */
 #include "ember/command.h"
 
+#include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/mem.h"
 #include "ember/reply.h"
@@ -196,6 +197,9 @@ void command_dispatch(struct client *c)
     c->commands_processed++;
     server.stats.total_commands_processed++;
     if (server.dirty != dirty) command_after_write(c);
+    /* Serve clients blocked on keys this command filled, before the next
+     * command runs (Redis: handleClientsBlockedOnKeys in processCommand). */
+    blocking_handle_ready();
 }
 
 /* ---- Argument helpers ---- */

@@ -104,11 +104,21 @@ void db_count_lookup(struct db *db, bool hit)
     }
 }
 
+/* Blocked clients wait for lists and sorted sets to appear. */
+static void signal_if_blockable(struct db *db, const struct dict_node *o)
+{
+    enum obj_type t = obj_type(o);
+    if ((t == OBJ_LIST || t == OBJ_ZSET) && db->ks->on_ready != NULL) {
+        db->ks->on_ready(db, dict_node_key(o), db->ks->hook_ctx);
+    }
+}
+
 void db_insert(struct db *db, const struct db_ref *ref, struct dict_node *o)
 {
     obj_set_lru(o, db->ks->lru_clock);
     dict_insert(&db->dict, ref->hash, o);
     if (obj_has_ttl(o)) db->volatile_count++;
+    signal_if_blockable(db, o);
 }
 
 void db_replace(struct db *db, const struct db_ref *ref, struct dict_node *o)
@@ -117,6 +127,7 @@ void db_replace(struct db *db, const struct db_ref *ref, struct dict_node *o)
     bool has = obj_has_ttl(o);
     if (has && !ref->had_ttl) db->volatile_count++;
     if (!has && ref->had_ttl) db->volatile_count--;
+    signal_if_blockable(db, o);
 }
 
 struct dict_node *db_take(struct db *db, const struct db_ref *ref)

@@ -66,7 +66,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && strncmp(argv[1], "--", 2) != 0) {
         server.config_file = absolute_path(argv[1]);
         if (config_load_file(&server.cfg, argv[1], err, sizeof(err)) < 0) {
-            fprintf(stderr, "%s\n", err);
+            fprintf(stderr, "\n%s\n", err);
             config_deinit(&server.cfg);
             return 1;
         }
@@ -75,10 +75,15 @@ int main(int argc, char **argv)
     if (argc > first_opt) {
         if (config_load_args(&server.cfg, argc - first_opt, argv + first_opt, err, sizeof(err)) <
             0) {
-            fprintf(stderr, "%s\n", err);
+            fprintf(stderr, "\n%s\n", err);
             config_deinit(&server.cfg);
             return 1;
         }
+    }
+    if (config_check(&server.cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "\n%s\n", err);
+        config_deinit(&server.cfg);
+        return 1;
     }
     if (log_setup((enum log_level)server.cfg.loglevel, server.cfg.logfile) < 0) {
         fprintf(stderr, "Can't open the log file: %s\n", server.cfg.logfile);

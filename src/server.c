@@ -9,6 +9,7 @@
  *  - closes clients idle past `timeout`. */
 #include "ember/server.h"
 
+#include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/log.h"
@@ -63,6 +64,12 @@ static void make_run_id(char *out)
     out[40] = '\0';
 }
 
+static void on_key_ready(struct db *db, struct slice key, void *ctx)
+{
+    (void)ctx;
+    blocking_signal_key(db, key);
+}
+
 int server_init(void)
 {
     uint8_t seed[16];
@@ -78,12 +85,15 @@ int server_init(void)
     server.read_buf_size = 64 * 1024;
     server.read_buf = em_malloc(server.read_buf_size);
     command_setup();
+    blocking_setup();
+    server.ks.on_ready = on_key_ready;
     if (net_setup() < 0) return -1;
     return 0;
 }
 
 void server_deinit(void)
 {
+    blocking_teardown();
     keyspace_deinit(&server.ks);
     em_free(server.read_buf);
     server.read_buf = NULL;
@@ -211,6 +221,8 @@ void server_cron(void)
 
 void server_before_sleep(void)
 {
+    blocking_handle_timeouts();
+    blocking_handle_ready();
 }
 
 int server_run(void)

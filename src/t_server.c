@@ -5,6 +5,7 @@
  * field names so monitoring tools read ember as they read Redis. COMMAND
  * INFO/DOCS are generated from the command tables; redis-cli asks for
  * COMMAND DOCS at start-up to build its hints. */
+#include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/db.h"
@@ -372,6 +373,30 @@ static void client_no_evict(struct client *c)
     } else {
         reply_syntax_error(c);
     }
+}
+
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR] */
+static void client_unblock(struct client *c)
+{
+    long long id;
+    if (!arg_ll_or_reply(c, 2, &id)) return;
+    bool error = false;
+    if (c->argc == 4) {
+        if (arg_is(c, 3, "error")) {
+            error = true;
+        } else if (!arg_is(c, 3, "timeout")) {
+            reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    for (struct client *x = server.clients; x != NULL; x = x->next) {
+        if ((long long)x->id == id && (x->flags & CLIENT_BLOCKED)) {
+            blocking_unblock(x, error ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : NULL);
+            reply_int(c, 1);
+            return;
+        }
+    }
+    reply_int(c, 0);
 }
 
 static void client_getredir(struct client *c)
@@ -821,8 +846,8 @@ static void info_clients(struct sbuf *b)
     sb_printf(b,
               "# Clients\r\nconnected_clients:%d\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
               "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\n"
-              "blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-              server.client_count, server.cfg.maxclients);
+              "blocked_clients:%d\r\ntracking_clients:0\r\nclients_in_timeout_table:%d\r\n",
+              server.client_count, server.cfg.maxclients, blocking_count(), blocking_count());
 }
 
 static const char *policy_name(int p)
@@ -1303,9 +1328,18 @@ static void cmd_shutdown(struct client *c)
     client_close_asap(c);
 }
 
+/* A loopback peer, for "enable-debug-command local". */
+static bool client_is_local(const struct client *c)
+{
+    return strncmp(c->addr, "127.", 4) == 0 || strncmp(c->addr, "::1:", 4) == 0;
+}
+
 static bool debug_allowed_or_reply(struct client *c)
 {
-    if (server.cfg.enable_debug_command) return true;
+    if (server.cfg.debug_command == CONFIG_ALLOW_YES) return true;
+    if (server.cfg.debug_command == CONFIG_ALLOW_LOCAL && client_is_local(c)) {
+        return true;
+    }
     reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
                    "\"local\", you can run it from a local connection, otherwise you need to set "
                    "this option in the configuration file, and then restart the server.");
@@ -1454,6 +1488,10 @@ static struct command client_subcommands[] = {
      .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
      .summary = "Set client eviction mode for the current connection", .since = "7.0.0",
      .complexity = "O(1)"},
+    {.name = "unblock", .proc = client_unblock, .arity = -3,
+     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
+     .summary = "Unblock a client blocked in a blocking command from a different connection",
+     .since = "5.0.0", .complexity = "O(log N) where N is the number of client connections"},
     {.name = "getredir", .proc = client_getredir, .arity = 2,
      .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
      .summary = "Get tracking notifications redirection client ID if any", .since = "6.0.0",

@@ -23,6 +23,7 @@
 
 struct db;
 struct command;
+struct client_block;
 
 /* Reply storage: a chain of blocks; big bulk payloads get a block of their
  * own size. */
@@ -43,6 +44,9 @@ enum client_flag {
     CLIENT_REPLY_SKIP_NEXT = 1 << 6,   /* CLIENT REPLY SKIP: set for the next command */
     CLIENT_REPLY_SKIP = 1 << 7,        /* this command's replies are dropped */
     CLIENT_AUTHENTICATED = 1 << 8,
+    CLIENT_BLOCKED = 1 << 9, /* waiting on keys (blocking.h) */
+    CLIENT_REEXEC = 1 << 10, /* re-executing the command it blocked on */
+    CLIENT_MULTI = 1 << 11,  /* inside MULTI: commands are queued, never block */
 };
 
 struct client {
@@ -82,6 +86,8 @@ struct client {
     const struct command *last_cmd;
     long long commands_processed;
 
+    struct client_block *blk; /* non-NULL while CLIENT_BLOCKED */
+
     void *conn;                 /* net.c's handle (uv_tcp_t), opaque to everyone else */
     struct client *prev, *next; /* the server's client list */
 };
@@ -97,6 +103,10 @@ char *client_read_buffer(struct client *c, size_t *len);
 /* Processes `n` new bytes that net.c read into the buffer returned by the
  * last client_read_buffer(). Executes every complete command. */
 void client_feed(struct client *c, const char *buf, size_t n);
+
+/* Executes commands waiting in the client's own query buffer (after it was
+ * unblocked: nothing else would wake it if no new bytes arrive). */
+void client_process_pending(struct client *c);
 
 /* Marks the client to be closed: now (dropping output) or after flushing. */
 void client_close_asap(struct client *c);
