@@ -11,6 +11,7 @@
 #include "ember/command.h"
 #include "ember/log.h"
 #include "ember/mem.h"
+#include "ember/multi.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
@@ -37,6 +38,7 @@ void client_destroy(struct client *c)
 {
     if (c == NULL) return;
     blocking_forget(c);
+    multi_release(c);
     resp_parser_deinit(&c->parser);
     reply_release(c);
     em_free(c->qbuf);

@@ -13,6 +13,7 @@
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/mem.h"
+#include "ember/multi.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
@@ -22,8 +23,8 @@
 #include <strings.h>
 
 static struct command *const families[] = {
-    string_commands, keys_commands, expire_commands, list_commands,
-    hash_commands,   set_commands,  zset_commands,   server_commands,
+    string_commands, keys_commands, expire_commands, list_commands,   hash_commands,
+    set_commands,    zset_commands, multi_commands,  server_commands,
 };
 #define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
 
@@ -146,42 +147,20 @@ static void command_after_write(struct client *c)
     (void)c;
 }
 
-void command_dispatch(struct client *c)
+/* Commands that run at once inside MULTI instead of being queued. */
+static bool runs_inside_multi(const struct command *cmd)
 {
-    struct command *cmd = command_lookup(c->argv[0]);
-    if (cmd == NULL) {
-        reply_unknown_command(c);
-        return;
+    static const char *const names[] = {"exec", "discard", "multi", "watch", "quit", "reset"};
+    if (cmd->parent != NULL) return false;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(cmd->name, names[i]) == 0) return true;
     }
-    c->cmd = cmd;
-    if (!arity_ok(cmd, c->argc)) {
-        cmd->rejected_calls++;
-        reply_arity_error(c);
-        return;
-    }
-    if (cmd->subcommands != NULL && (c->argc >= 2 || cmd->proc == NULL)) {
-        struct command *sub = find_subcommand(cmd, c->argv[1]);
-        if (sub == NULL) {
-            char upper[64];
-            size_t n = strlen(cmd->name);
-            for (size_t i = 0; i <= n && i < sizeof(upper); i++) {
-                upper[i] = (char)toupper((unsigned char)cmd->name[i]);
-            }
-            upper[sizeof(upper) - 1] = '\0';
-            cmd->rejected_calls++;
-            reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
-                            cstr_len(c->argv[1], 128), c->argv[1].ptr, upper);
-            return;
-        }
-        cmd = sub;
-        c->cmd = cmd;
-        if (!arity_ok(cmd, c->argc)) {
-            cmd->rejected_calls++;
-            reply_arity_error(c);
-            return;
-        }
-    }
+    return false;
+}
 
+void command_call(struct client *c, struct command *cmd)
+{
+    c->cmd = cmd;
     if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
         c->flags = (c->flags & ~(unsigned)CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP;
     }
@@ -197,6 +176,63 @@ void command_dispatch(struct client *c)
     c->commands_processed++;
     server.stats.total_commands_processed++;
     if (server.dirty != dirty) command_after_write(c);
+}
+
+/* A command refused before it ran; inside MULTI it also dooms EXEC. */
+static void rejected(struct client *c, struct command *cmd)
+{
+    if (cmd != NULL) cmd->rejected_calls++;
+    multi_flag_error(c);
+}
+
+void command_dispatch(struct client *c)
+{
+    struct command *cmd = command_lookup(c->argv[0]);
+    if (cmd == NULL) {
+        reply_unknown_command(c);
+        rejected(c, NULL);
+        return;
+    }
+    c->cmd = cmd;
+    if (!arity_ok(cmd, c->argc)) {
+        reply_arity_error(c);
+        rejected(c, cmd);
+        return;
+    }
+    if (cmd->subcommands != NULL && (c->argc >= 2 || cmd->proc == NULL)) {
+        struct command *sub = find_subcommand(cmd, c->argv[1]);
+        if (sub == NULL) {
+            char upper[64];
+            size_t n = strlen(cmd->name);
+            for (size_t i = 0; i <= n && i < sizeof(upper); i++) {
+                upper[i] = (char)toupper((unsigned char)cmd->name[i]);
+            }
+            upper[sizeof(upper) - 1] = '\0';
+            reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                            cstr_len(c->argv[1], 128), c->argv[1].ptr, upper);
+            rejected(c, cmd);
+            return;
+        }
+        cmd = sub;
+        c->cmd = cmd;
+        if (!arity_ok(cmd, c->argc)) {
+            reply_arity_error(c);
+            rejected(c, cmd);
+            return;
+        }
+    }
+    if (c->flags & CLIENT_MULTI) {
+        if (cmd->flags & CMD_NO_MULTI) {
+            reply_error(c, "ERR Command not allowed inside a transaction");
+            rejected(c, cmd);
+            return;
+        }
+        if (!runs_inside_multi(cmd)) {
+            multi_queue(c, cmd);
+            return;
+        }
+    }
+    command_call(c, cmd);
     /* Serve clients blocked on keys this command filled, before the next
      * command runs (Redis: handleClientsBlockedOnKeys in processCommand). */
     blocking_handle_ready();

@@ -175,6 +175,7 @@ struct dict_node *db_set_expire(struct db *db, const struct db_ref *ref, struct 
 size_t db_flush(struct db *db)
 {
     size_t n = db_size(db);
+    if (db->ks->on_flush != NULL) db->ks->on_flush(db, db->ks->hook_ctx);
     dict_clear(&db->dict, NULL);
     db->volatile_count = 0;
     db->expire_cursor = 0;

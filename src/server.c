@@ -14,6 +14,7 @@
 #include "ember/command.h"
 #include "ember/log.h"
 #include "ember/mem.h"
+#include "ember/multi.h"
 #include "ember/net.h"
 #include "ember/reply.h"
 
@@ -64,6 +65,18 @@ static void make_run_id(char *out)
     out[40] = '\0';
 }
 
+static void on_key_touched(struct db *db, struct slice key, void *ctx)
+{
+    (void)ctx;
+    multi_touch_key(db, key);
+}
+
+static void on_db_flush(struct db *db, void *ctx)
+{
+    (void)ctx;
+    multi_touch_db(db);
+}
+
 static void on_key_ready(struct db *db, struct slice key, void *ctx)
 {
     (void)ctx;
@@ -86,7 +99,10 @@ int server_init(void)
     server.read_buf = em_malloc(server.read_buf_size);
     command_setup();
     blocking_setup();
+    multi_setup();
     server.ks.on_ready = on_key_ready;
+    server.ks.on_touch = on_key_touched;
+    server.ks.on_flush = on_db_flush;
     if (net_setup() < 0) return -1;
     return 0;
 }
@@ -94,6 +110,7 @@ int server_init(void)
 void server_deinit(void)
 {
     blocking_teardown();
+    multi_teardown();
     keyspace_deinit(&server.ks);
     em_free(server.read_buf);
     server.read_buf = NULL;

@@ -24,6 +24,7 @@
 struct db;
 struct command;
 struct client_block;
+struct multi_state;
 
 /* Reply storage: a chain of blocks; big bulk payloads get a block of their
  * own size. */
@@ -86,7 +87,8 @@ struct client {
     const struct command *last_cmd;
     long long commands_processed;
 
-    struct client_block *blk; /* non-NULL while CLIENT_BLOCKED */
+    struct client_block *blk;  /* non-NULL while CLIENT_BLOCKED */
+    struct multi_state *multi; /* MULTI queue and WATCHed keys, or NULL */
 
     void *conn;                 /* net.c's handle (uv_tcp_t), opaque to everyone else */
     struct client *prev, *next; /* the server's client list */

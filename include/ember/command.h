@@ -74,13 +74,18 @@ extern struct command set_commands[];
 extern struct command zset_commands[];
 extern struct command server_commands[];
 extern struct command expire_commands[];
+extern struct command multi_commands[];
 
 /* Builds the lookup index; call once at start-up. */
 void command_setup(void);
 /* Finds a top-level command by name (any case), or NULL. */
 struct command *command_lookup(struct slice name);
-/* Executes c->argv as a command (lookup, checks, handler, stats). */
+/* Executes c->argv as a command (lookup, checks, handler, stats); inside
+ * MULTI, queues it instead. */
 void command_dispatch(struct client *c);
+/* Runs an already resolved command on c->argv: the handler, statistics and
+ * the after-write hook. EXEC uses it for queued commands. */
+void command_call(struct client *c, struct command *cmd);
 /* Calls fn for every top-level command, in table order. */
 void command_foreach(void (*fn)(struct command *cmd, void *arg), void *arg);
 /* Number of top-level commands. */

@@ -41,6 +41,8 @@ struct keyspace_stats {
 
 /* Called after a key was changed or deleted (WATCH invalidation). */
 typedef void keyspace_touch_fn(struct db *db, struct slice key, void *ctx);
+/* Called before a db is emptied (FLUSHDB, FLUSHALL, SWAPDB). */
+typedef void keyspace_flush_fn(struct db *db, void *ctx);
 /* Called when a list or sorted set appears at a key (blocked clients). */
 typedef void keyspace_ready_fn(struct db *db, struct slice key, void *ctx);
 /* Called when a key is deleted because its deadline passed. */
@@ -54,6 +56,7 @@ struct keyspace {
     keyspace_touch_fn *on_touch;
     keyspace_expired_fn *on_expired;
     keyspace_ready_fn *on_ready;
+    keyspace_flush_fn *on_flush;
     void *hook_ctx;
     uint32_t lru_clock; /* seconds, 24 bits, refreshed by the cron */
 };
