@@ -12,6 +12,7 @@
 #include "ember/log.h"
 #include "ember/mem.h"
 #include "ember/multi.h"
+#include "ember/pubsub.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
@@ -39,6 +40,7 @@ void client_destroy(struct client *c)
     if (c == NULL) return;
     blocking_forget(c);
     multi_release(c);
+    pubsub_release(c);
     resp_parser_deinit(&c->parser);
     reply_release(c);
     em_free(c->qbuf);
@@ -173,14 +175,16 @@ char *client_info_string(const struct client *c)
         c->last_cmd != NULL ? command_fullname(c->last_cmd, full, sizeof(full)) : "NULL";
     char flags[8] = "N";
     snprintf(buf, sizeof(buf),
-             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 "
-             "psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
+             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d "
+             "psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
              "rbp=0 obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 "
              "resp=%d lib-name=%s lib-ver=%s",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
              (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags,
-             c->db != NULL ? c->db->id : 0, c->qlen, c->qcap - c->qlen, c->qcap, c->reply_bytes,
-             sizeof(*c) + c->qcap + c->reply_bytes, cmd, c->resp, c->lib_name ? c->lib_name : "",
-             c->lib_ver ? c->lib_ver : "");
+             c->db != NULL ? c->db->id : 0, c->pubsub ? c->pubsub->channel_count : 0,
+             c->pubsub ? c->pubsub->pattern_count : 0, c->pubsub ? c->pubsub->shard_count : 0,
+             (c->flags & CLIENT_MULTI) && c->multi ? c->multi->count : -1, c->qlen,
+             c->qcap - c->qlen, c->qcap, c->reply_bytes, sizeof(*c) + c->qcap + c->reply_bytes, cmd,
+             c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     return em_strndup(buf, strlen(buf));
 }

@@ -14,6 +14,7 @@
 #include "ember/client.h"
 #include "ember/mem.h"
 #include "ember/multi.h"
+#include "ember/pubsub.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
@@ -24,7 +25,7 @@
 
 static struct command *const families[] = {
     string_commands, keys_commands, expire_commands, list_commands,   hash_commands,
-    set_commands,    zset_commands, multi_commands,  server_commands,
+    set_commands,    zset_commands, multi_commands,  pubsub_commands, server_commands,
 };
 #define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
 
@@ -220,6 +221,17 @@ void command_dispatch(struct client *c)
             rejected(c, cmd);
             return;
         }
+    }
+    /* RESP2 clients in subscribed mode may only (un)subscribe and ping. */
+    if (c->resp == 2 && c->pubsub != NULL && pubsub_count(c) > 0 &&
+        !pubsub_allowed_in_subscribed_mode(cmd)) {
+        char full[128];
+        reply_error_fmt(c,
+                        "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                        "QUIT / RESET are allowed in this context",
+                        command_fullname(cmd, full, sizeof(full)));
+        rejected(c, cmd);
+        return;
     }
     if (c->flags & CLIENT_MULTI) {
         if (cmd->flags & CMD_NO_MULTI) {

@@ -16,6 +16,7 @@
 #include "ember/mem.h"
 #include "ember/multi.h"
 #include "ember/net.h"
+#include "ember/pubsub.h"
 #include "ember/reply.h"
 
 #include <stdio.h>
@@ -71,6 +72,12 @@ static void on_key_touched(struct db *db, struct slice key, void *ctx)
     multi_touch_key(db, key);
 }
 
+static void on_key_expired(struct db *db, struct slice key, void *ctx)
+{
+    (void)ctx;
+    notify_keyspace_event(NOTIFY_EXPIRED, "expired", key, db->id);
+}
+
 static void on_db_flush(struct db *db, void *ctx)
 {
     (void)ctx;
@@ -100,9 +107,11 @@ int server_init(void)
     command_setup();
     blocking_setup();
     multi_setup();
+    pubsub_setup();
     server.ks.on_ready = on_key_ready;
     server.ks.on_touch = on_key_touched;
     server.ks.on_flush = on_db_flush;
+    server.ks.on_expired = on_key_expired;
     if (net_setup() < 0) return -1;
     return 0;
 }
@@ -111,6 +120,7 @@ void server_deinit(void)
 {
     blocking_teardown();
     multi_teardown();
+    pubsub_teardown();
     keyspace_deinit(&server.ks);
     em_free(server.read_buf);
     server.read_buf = NULL;

@@ -13,6 +13,7 @@
 #include "ember/mem.h"
 #include "ember/net.h"
 #include "ember/object.h"
+#include "ember/pubsub.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
@@ -36,6 +37,13 @@ static void cmd_ping(struct client *c)
 {
     if (c->argc > 2) {
         reply_arity_error(c);
+        return;
+    }
+    if (c->resp == 2 && pubsub_count(c) > 0) {
+        /* In subscribed mode a RESP2 PING answers as a message would. */
+        reply_array_len(c, 2);
+        reply_bulk_cstr(c, "pong");
+        reply_bulk(c, c->argc == 2 ? c->argv[1].ptr : "", c->argc == 2 ? c->argv[1].len : 0);
         return;
     }
     if (c->argc == 2) {

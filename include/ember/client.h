@@ -25,6 +25,7 @@ struct db;
 struct command;
 struct client_block;
 struct multi_state;
+struct pubsub_state;
 
 /* Reply storage: a chain of blocks; big bulk payloads get a block of their
  * own size. */
@@ -87,8 +88,9 @@ struct client {
     const struct command *last_cmd;
     long long commands_processed;
 
-    struct client_block *blk;  /* non-NULL while CLIENT_BLOCKED */
-    struct multi_state *multi; /* MULTI queue and WATCHed keys, or NULL */
+    struct client_block *blk;    /* non-NULL while CLIENT_BLOCKED */
+    struct multi_state *multi;   /* MULTI queue and WATCHed keys, or NULL */
+    struct pubsub_state *pubsub; /* subscriptions, or NULL */
 
     void *conn;                 /* net.c's handle (uv_tcp_t), opaque to everyone else */
     struct client *prev, *next; /* the server's client list */
