@@ -24,13 +24,14 @@ struct slice {
 /* ---- Numbers ---- */
 
 /* Longest text any of the printers below writes, terminator included. */
-#define UTIL_LL_STR_SIZE 21  /* "-9223372036854775808" + NUL */
-#define UTIL_D_STR_SIZE  128 /* "%.17g" of any double, "inf", "-inf", "nan" */
+#define UTIL_LL_STR_SIZE 21   /* "-9223372036854775808" + NUL */
+#define UTIL_D_STR_SIZE  128  /* "%.17g" of any double, "inf", "-inf", "nan" */
 #define UTIL_LD_STR_SIZE 5200 /* long double in "%.17Lf" at its widest */
 
 /* Redis's string2ll: optional '-', digits, no leading zeros (except "0"), no
  * spaces, no '+', no overflow; "-0" is rejected. Returns true and sets *out on
- * success. */
+ * success (out may be NULL to only validate; on failure *out is untouched).
+ * The same holds for the other str_to_* parsers. */
 bool str_to_ll(const char *s, size_t len, long long *out);
 /* The same for unsigned 64-bit values (no sign allowed). */
 bool str_to_ull(const char *s, size_t len, unsigned long long *out);
@@ -38,8 +39,9 @@ bool str_to_ull(const char *s, size_t len, unsigned long long *out);
  * a leading space, trailing bytes, NaN, and overflow to +-HUGE_VAL or underflow
  * to zero. Accepts "inf", "+inf", "-inf". */
 bool str_to_d(const char *s, size_t len, double *out);
-/* Redis's string2ld (INCRBYFLOAT): like str_to_d but long double, and at most
- * 5120 bytes long. */
+/* Redis's string2ld (INCRBYFLOAT): like str_to_d but long double, and shorter
+ * than 5120 bytes (Redis copies into a 5120-byte buffer, terminator
+ * included). */
 bool str_to_ld(const char *s, size_t len, long double *out);
 
 /* Writes `v` in decimal into dst (NUL-terminated); returns the length. `size`
@@ -50,25 +52,31 @@ int ull_to_str(char *dst, size_t size, unsigned long long v);
  * without a fraction, otherwise "%.17g". Returns the length. */
 int d_to_str(char *dst, size_t size, double v);
 /* Redis's ld2string in LD_STR_HUMAN mode (INCRBYFLOAT): "%.17Lf" with trailing
- * zeros and a trailing '.' removed; "inf"/"-inf". Returns the length, or 0 if
- * it does not fit in `size`. */
+ * zeros and a trailing '.' removed; "inf"/"-inf"; "-0" becomes "0". Returns
+ * the length, or 0 (and an empty string) if the untrimmed text does not fit
+ * in `size`. */
 int ld_to_str(char *dst, size_t size, long double v);
 
 /* Redis's memtoll for config values: a number with an optional unit b, k, kb,
- * m, mb, g, gb (case-insensitive; k = 1000, kb = 1024). Sets *ok. */
+ * m, mb, g, gb (case-insensitive; k = 1000, kb = 1024). Sets *ok (ok may be
+ * NULL). A leading '-' is allowed; no digits at all ("", "kb") reads as 0 as
+ * in Redis; overflow sets *ok to false (Redis would clamp or wrap). */
 long long mem_to_ll(const char *s, bool *ok);
 
 /* ---- Strings ---- */
 
 /* Redis's stringmatchlen: glob with '*', '?', '[...]' (ranges, '^' negation)
  * and '\' escapes. Time is bounded on hostile patterns (nesting limit and
- * Redis's skip-longer-matches rule). */
+ * Redis's skip-longer-matches rule). As in Redis 7.0, an empty `s` matches
+ * only an empty pattern, not "*": KEYS and SCAN must treat a lone "*" as
+ * "everything" themselves, as Redis does. */
 bool glob_match(const char *pat, size_t patlen, const char *s, size_t slen, bool nocase);
 
 /* Splits a line the way redis.conf and inline commands are split (Redis's
- * sdssplitargs): whitespace separates arguments; "double quotes" allow \n \r
- * \t \b \a \\ \" and \xHH escapes; 'single quotes' allow \'; a closing quote
- * must be followed by whitespace or the end. Returns the argument count and
+ * sdssplitargs, which sees a C string: a NUL byte ends the line): whitespace
+ * separates arguments; "double quotes" allow \n \r \t \b \a \\ \" and \xHH
+ * escapes; 'single quotes' allow \'; a closing quote must be followed by
+ * whitespace or the end. Returns the argument count and
  * sets *argv_out to an em_malloc'd array of em_malloc'd NUL-terminated strings
  * (binary-safe with *lens_out giving each length), or returns -1 on unbalanced
  * quotes (nothing to free then). An empty line gives 0 and NULL arrays. */
