@@ -167,7 +167,14 @@ void db_set(struct db *db, struct dict_node *o)
 struct dict_node *db_set_expire(struct db *db, const struct db_ref *ref, struct dict_node *o,
                                 long long when)
 {
+    /* obj_with_expire may free `o`: relink the new block before anything
+     * reads the chain again. */
+    struct dict_node *next = o->next;
     struct dict_node *n = obj_with_expire(o, when);
+    if (n != o) {
+        n->next = next;
+        *ref->pos.ref = n;
+    }
     db_replace(db, ref, n);
     return n;
 }
@@ -242,7 +249,11 @@ void db_expire_cycle(struct keyspace *ks, int effort, long long budget_us,
         struct cycle_ctx c = {.db = db, .now = clock_ms()};
         for (int rounds = 0; db->volatile_count > 0; rounds++) {
             long long before_sampled = c.sampled, before_expired = c.expired;
-            while (c.sampled - before_sampled < per_loop && db->volatile_count > 0) {
+            /* Redis samples min(keys per loop, volatile keys): never the
+             * same key twice in one round. */
+            long long want =
+                (long long)db->volatile_count < per_loop ? (long long)db->volatile_count : per_loop;
+            while (c.sampled - before_sampled < want && db->volatile_count > 0) {
                 if (dict_next_marked(&db->dict, &db->expire_cursor, cycle_visit, &c) < 0) break;
             }
             long long s = c.sampled - before_sampled, e = c.expired - before_expired;

@@ -341,45 +341,73 @@ struct dict_node *dict_random(struct dict *d, struct rng *r)
     return head;
 }
 
+/* Calls fn on the marked nodes of one bucket and clears the bucket's mark
+ * if none remains. Returns how many marked nodes it met. */
+static int visit_marked_bucket(struct dict *d, int t, size_t idx, dict_marked_fn *fn, void *arg)
+{
+    struct dict_table *tab = &d->t[t];
+    int found = 0;
+    struct dict_pos pos = {&tab->buckets[idx], t};
+    while (*pos.ref != NULL) {
+        struct dict_node *n = *pos.ref;
+        if (d->type->is_marked(n)) {
+            found++;
+            fn(d, n, &pos, arg);
+            if (*pos.ref == n) pos.ref = &n->next; /* fn kept it */
+        } else {
+            pos.ref = &n->next;
+        }
+    }
+    bool still = false;
+    for (struct dict_node *n = tab->buckets[idx]; n != NULL && !still; n = n->next) {
+        still = d->type->is_marked(n);
+    }
+    if (!still) tab->marks[idx >> 6] &= ~(1ULL << (idx & 63));
+    return found;
+}
+
+/* The walk runs over a virtual sequence of buckets: the old table's (from
+ * rehash_idx on, the part not moved yet) followed by the new table's while
+ * rehashing, else the one table's. Marks are skipped 64 at a time. */
 int dict_next_marked(struct dict *d, size_t *cursor, dict_marked_fn *fn, void *arg)
 {
-    int t = dict_is_rehashing(d) ? 1 : 0;
-    struct dict_table *tab = &d->t[t];
-    if (tab->size == 0 || tab->marks == NULL) return -1;
-    size_t words = (tab->size + 63) / 64;
-    size_t idx = *cursor & (tab->size - 1);
-    for (size_t scanned = 0; scanned <= words; scanned++) {
-        size_t w = idx >> 6;
-        uint64_t bits = tab->marks[w] & (~0ULL << (idx & 63));
-        if (bits == 0) {
-            idx = ((w + 1) % words) << 6;
+    if (d->type->is_marked == NULL) return -1;
+    bool rehashing = dict_is_rehashing(d);
+    size_t size0 = d->t[0].size;
+    size_t total = size0 + (rehashing ? d->t[1].size : 0);
+    if (total == 0) return -1;
+    size_t v = *cursor % total;
+    for (size_t visited = 0; visited < total;) {
+        int t = v < size0 ? 0 : 1;
+        size_t idx = t == 0 ? v : v - size0;
+        struct dict_table *tab = &d->t[t];
+        if (t == 0 && rehashing && idx < (size_t)d->rehash_idx) {
+            size_t skip = (size_t)d->rehash_idx - idx; /* moved already: empty */
+            visited += skip;
+            v += skip;
             continue;
         }
-        idx = (w << 6) + (size_t)__builtin_ctzll(bits);
-        *cursor = idx + 1;
-        int found = 0;
-        struct dict_pos pos = {&tab->buckets[idx], t};
-        while (*pos.ref != NULL) {
-            struct dict_node *n = *pos.ref;
-            if (d->type->is_marked(n)) {
-                found++;
-                fn(d, n, &pos, arg);
-                if (*pos.ref == n) pos.ref = &n->next;
-            } else {
-                pos.ref = &n->next;
-            }
+        uint64_t bits = tab->marks[idx >> 6] & (~0ULL << (idx & 63));
+        size_t word_end = (idx | 63) + 1;
+        if (word_end > tab->size) word_end = tab->size;
+        if (bits == 0 || (idx & ~(size_t)63) + (size_t)__builtin_ctzll(bits) >= word_end) {
+            size_t step = word_end - idx;
+            visited += step;
+            v += step;
+            if (v >= total) v = 0;
+            continue;
         }
-        /* Clear the mark if nothing marked remains in the bucket. */
-        bool still = false;
-        for (struct dict_node *n = tab->buckets[idx]; n != NULL && !still; n = n->next) {
-            still = d->type->is_marked(n);
+        size_t hit = (idx & ~(size_t)63) + (size_t)__builtin_ctzll(bits);
+        visited += hit - idx + 1;
+        v += hit - idx + 1;
+        if (v >= total) v = 0;
+        int found = visit_marked_bucket(d, t, hit, fn, arg);
+        if (found > 0) {
+            *cursor = v;
+            return found;
         }
-        if (!still) tab->marks[idx >> 6] &= ~(1ULL << (idx & 63));
-        if (found > 0) return found;
-        /* A stale mark: keep looking from the next bucket. */
-        idx = (idx + 1) & (tab->size - 1);
-        if (idx == 0) scanned = words; /* wrapped: one more pass at most */
     }
+    *cursor = v;
     return -1;
 }
 

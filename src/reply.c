@@ -275,6 +275,7 @@ void *reply_defer_len(struct client *c)
 {
     if (reply_suppressed(c)) return NULL;
     struct reply_block *b = block_append(c, RESP_HDR_MAX);
+    b->cap = 0; /* full: later replies go to the next block */
     note_output(c, 0);
     return b;
 }

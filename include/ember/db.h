@@ -88,8 +88,8 @@ void db_count_lookup(struct db *db, bool hit);
 /* Inserts `o` (its key absent, `ref` from the db_find that said so). Takes
  * ownership. */
 void db_insert(struct db *db, const struct db_ref *ref, struct dict_node *o);
-/* Puts `o` where the entry found at `ref` was, after the caller rebuilt or
- * reallocated it (the old block must already be freed or reused). */
+/* Puts `o` where the entry found at `ref` is. The old entry must still be
+ * alive (its chain link is read): free it after this call. */
 void db_replace(struct db *db, const struct db_ref *ref, struct dict_node *o);
 /* Deletes the entry found at `ref`. */
 void db_delete_at(struct db *db, const struct db_ref *ref);
