@@ -332,8 +332,9 @@ static void cmd_scan(struct client *c)
     reply_array_len(c, 2);
     reply_bulk(c, buf, (size_t)ull_to_str(buf, sizeof(buf), cursor));
     reply_array_len(c, (long long)kept);
-    for (size_t i = 0; i < kept; i++)
+    for (size_t i = 0; i < kept; i++) {
         reply_bulk_slice(c, dict_node_key(batch.v[i]));
+    }
     em_free(batch.v);
 }
 
@@ -367,10 +368,10 @@ static bool parse_flush_or_reply(struct client *c)
     return false;
 }
 
-/* FLUSHDB [ASYNC|SYNC]. TODO(lead): WATCH on the flushed keys must be
- * invalidated (Redis's signalFlushedDb); db.h has no hook for a whole db.
- * An empty FLUSHDB leaves server.dirty alone, yet Redis propagates it
- * (forceCommandPropagation): the future write log needs a way to force it. */
+/* FLUSHDB [ASYNC|SYNC]. db_flush() tells WATCH through the flush hook.
+ * TODO(lead): an empty FLUSHDB leaves server.dirty alone, yet Redis
+ * propagates it (forceCommandPropagation): the write log needs a way to
+ * force it. */
 static void cmd_flushdb(struct client *c)
 {
     if (!parse_flush_or_reply(c)) return;
@@ -378,21 +379,33 @@ static void cmd_flushdb(struct client *c)
     reply_ok(c);
 }
 
-/* FLUSHALL [ASYNC|SYNC]: every db. Redis counts one more change so the
- * command is propagated even when everything was empty. */
+/* FLUSHALL [ASYNC|SYNC]: every db; one change per key, as Redis 7.0.15
+ * counts (same TODO as FLUSHDB). */
 static void cmd_flushall(struct client *c)
 {
     if (!parse_flush_or_reply(c)) return;
     long long removed = 0;
-    for (int i = 0; i < server.ks.count; i++)
+    for (int i = 0; i < server.ks.count; i++) {
         removed += (long long)db_flush(&server.ks.dbs[i]);
-    server.dirty += removed + 1;
+    }
+    server.dirty += removed;
     reply_ok(c);
 }
 
+/* Tells WATCH that db's contents are about to change, or just changed,
+ * wholesale (keyspace.on_flush; the hook checks which watched keys exist). */
+static void signal_db_changed(struct db *db)
+{
+    if (db->ks->on_flush != NULL) db->ks->on_flush(db, db->ks->hook_ctx);
+}
+
 /* SWAPDB index1 index2: exchanges the contents of two dbs; clients keep
- * their db number and so see the other data. TODO(lead): WATCHed keys of
- * both dbs must be invalidated (Redis: touchAllWatchedKeysInDb). */
+ * their db number and so see the other data. A watched key is invalidated
+ * if it exists on either side of the swap (Redis's touchAllWatchedKeysInDb),
+ * hence the hook before and after. TODO(lead): the swap belongs in db.c as
+ * db_swap(); and clients blocked on a key that the swap brings in must be
+ * woken (Redis's scanDatabaseForReadyKeys), which needs the blocking
+ * module's list of blocked keys per db. */
 static void cmd_swapdb(struct client *c)
 {
     long long id1, id2;
@@ -405,6 +418,8 @@ static void cmd_swapdb(struct client *c)
         return;
     }
     struct db *a = &server.ks.dbs[id1], *b = &server.ks.dbs[id2];
+    signal_db_changed(a);
+    signal_db_changed(b);
     struct db tmp = *a;
     *a = *b;
     *b = tmp;
@@ -412,6 +427,8 @@ static void cmd_swapdb(struct client *c)
     b->id = a->id;
     a->id = (int)id1;
     b->ks = a->ks = &server.ks;
+    signal_db_changed(a);
+    signal_db_changed(b);
     server.dirty++;
     reply_ok(c);
 }
@@ -640,8 +657,9 @@ static void cmd_object_help(struct client *c)
     };
     size_t n = sizeof(lines) / sizeof(lines[0]);
     reply_array_len(c, (long long)n);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         reply_status(c, lines[i]);
+    }
 }
 
 /* clang-format off */
