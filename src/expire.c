@@ -14,8 +14,10 @@
  * Redis's commandTimeSnapshot(). */
 #include "ember/client.h"
 #include "ember/command.h"
+#include "ember/config.h"
 #include "ember/db.h"
 #include "ember/object.h"
+#include "ember/pubsub.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
@@ -107,12 +109,14 @@ static void expire_generic(struct client *c, long long basetime, bool seconds)
         reply_int(c, 0);
         return;
     }
-    if (when <= clock_ms()) {
+    bool del = when <= clock_ms();
+    if (del) {
         db_delete_at(c->db, &ref);
     } else {
         db_set_expire(c->db, &ref, o, when);
     }
     db_touch(c->db, c->argv[1]);
+    notify_keyspace_event(NOTIFY_GENERIC, del ? "del" : "expire", c->argv[1], c->db->id);
     server.dirty++;
     reply_int(c, 1);
     return;
@@ -202,6 +206,7 @@ static void cmd_persist(struct client *c)
     }
     db_set_expire(c->db, &ref, o, -1);
     db_touch(c->db, c->argv[1]);
+    notify_keyspace_event(NOTIFY_GENERIC, "persist", c->argv[1], c->db->id);
     server.dirty++;
     reply_int(c, 1);
 }

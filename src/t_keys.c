@@ -21,6 +21,7 @@
 #include "ember/db.h"
 #include "ember/mem.h"
 #include "ember/object.h"
+#include "ember/pubsub.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
@@ -138,6 +139,7 @@ static void cmd_del(struct client *c)
     for (int i = 1; i < c->argc; i++) {
         if (!db_delete(c->db, c->argv[i])) continue;
         db_touch(c->db, c->argv[i]);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[i], c->db->id);
         server.dirty++;
         deleted++;
     }
@@ -469,6 +471,8 @@ static void rename_generic(struct client *c, bool nx)
     db_insert(db, &dref, entry_with_key(db_take(db, &sref), dst));
     db_touch(db, src);
     db_touch(db, dst);
+    notify_keyspace_event(NOTIFY_GENERIC, "rename_from", src, db->id);
+    notify_keyspace_event(NOTIFY_GENERIC, "rename_to", dst, db->id);
     server.dirty++;
     if (nx) {
         reply_int(c, 1);
@@ -505,6 +509,8 @@ static void cmd_move(struct client *c)
     db_insert(dst, &dref, db_take(src, &sref));
     db_touch(src, c->argv[1]);
     db_touch(dst, c->argv[1]);
+    notify_keyspace_event(NOTIFY_GENERIC, "move_from", c->argv[1], src->id);
+    notify_keyspace_event(NOTIFY_GENERIC, "move_to", c->argv[1], dst->id);
     server.dirty++;
     reply_int(c, 1);
 }
@@ -550,6 +556,7 @@ static void cmd_copy(struct client *c)
     if (old != NULL) db_delete_at(dst, &dref);
     db_insert(dst, &dref, copy);
     db_touch(dst, newkey);
+    notify_keyspace_event(NOTIFY_GENERIC, "copy_to", newkey, dst->id);
     server.dirty++;
     reply_int(c, 1);
 }

@@ -462,3 +462,62 @@ def test_object_errors(r):
         r.execute_command("OBJECT")
     help_lines = call(r, "OBJECT", "HELP")
     assert help_lines[0].startswith("OBJECT <subcommand>") and help_lines[-1] == "    Prints this help."
+
+
+# ---- Keyspace notifications ----
+
+MY_EVENTS = {"del", "expire", "persist", "rename_from", "rename_to", "move_from", "move_to",
+             "copy_to", "expired"}
+
+
+def keyspace_events(server, commands):
+    """Runs `commands` on a fresh connection of `server` with every
+    notification class on, and returns the (channel, message) pairs of the
+    events this file's commands emit, in order."""
+    c = server.client()
+    sub = server.client().pubsub()
+    try:
+        c.config_set("notify-keyspace-events", "KEA")
+        sub.psubscribe("__key*__:*")
+        assert sub.get_message(timeout=1)["type"] == "psubscribe"
+        for cmd in commands:
+            if callable(cmd):
+                cmd()
+                continue
+            try:
+                c.execute_command(*cmd)
+            except redis.ResponseError:
+                pass
+        c.execute_command("PUBLISH", "__keyevent@0__:END", "x")  # marks the end
+        events = []
+        while True:
+            m = sub.get_message(timeout=2)
+            assert m is not None, "no end marker"
+            if m["type"] != "pmessage":
+                continue
+            if m["channel"] == "__keyevent@0__:END":
+                return events
+            kind, _, rest = m["channel"].partition("@")
+            name = rest.split("__:", 1)[1]
+            event = m["data"] if kind == "__keyspace" else name
+            if event in MY_EVENTS:
+                events.append((m["channel"], m["data"]))
+    finally:
+        c.config_set("notify-keyspace-events", "")
+        sub.close()
+        c.close()
+
+
+def test_keyspace_events_match_redis(ember, redis_ref):
+    commands = [
+        ("SET", "a", "1"), ("EXPIRE", "a", "100"), ("EXPIRE", "a", "100", "NX"),
+        ("PERSIST", "a"), ("PERSIST", "a"), ("PEXPIRE", "a", "-1"),
+        ("SET", "b", "1"), ("RENAME", "b", "c"), ("RENAMENX", "c", "d"), ("SET", "e", "1"),
+        ("RENAMENX", "d", "e"), ("RENAME", "d", "d"), ("MOVE", "d", "1"), ("MOVE", "nosuch", "1"),
+        ("SET", "f", "v"), ("COPY", "f", "g"), ("COPY", "f", "g"), ("COPY", "f", "g", "DB", "2"),
+        ("DEL", "f", "g", "nosuch", "f"), ("UNLINK", "e"), ("SET", "t", "v"),
+        ("PEXPIRE", "t", "1"), lambda: time.sleep(0.02), ("GET", "t"),
+    ]
+    got = keyspace_events(ember, commands)
+    assert len(got) >= 20
+    assert got == keyspace_events(redis_ref, commands)
