@@ -685,7 +685,9 @@ static void bmove_generic(struct client *c, enum list_end from, enum list_end to
         reply_null(c);
         return;
     }
-    blocking_block(c, &c->argv[1], 1, deadline, BLOCK_REPLY_NULL);
+    /* Redis 7.0 answers a timed-out BLMOVE with the null array, like every
+     * list pop, though in MULTI it replies the null bulk (above). */
+    blocking_block(c, &c->argv[1], 1, deadline, BLOCK_REPLY_NULL_ARRAY);
 }
 
 /* BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout */
