@@ -87,14 +87,21 @@ static struct dict_node *string_copy(const struct dict_node *o, struct slice key
 {
     long long v;
     char buf[UTIL_LL_STR_SIZE];
+    struct slice val = obj_string(o, buf);
     switch (obj_enc(o)) {
     case OBJ_ENC_INT:
         obj_string_ll(o, &v);
         return obj_create_int(key, v, expire);
-    case OBJ_ENC_RAW:
-        return obj_create_raw(key, obj_string(o, buf), spare, expire);
+    case OBJ_ENC_EMBSTR:
+        /* An embstr may hold integer text (INCRBYFLOAT's "3"), which
+         * obj_create_string would turn into an int: build it as t_string.c
+         * does. */
+        if (!str_to_ll(val.ptr, val.len, &v)) return obj_create_string(key, val, expire);
+        struct dict_node *n = obj_create_raw(key, val, 0, expire);
+        obj_set_enc(n, OBJ_ENC_EMBSTR);
+        return n;
     default:
-        return obj_create_string(key, obj_string(o, buf), expire);
+        return obj_create_raw(key, val, spare, expire);
     }
 }
 
