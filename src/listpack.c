@@ -82,6 +82,7 @@ static size_t backlen_read(const uint8_t *last, const uint8_t *floor, size_t *k)
     size_t v = 0;
     int shift = 0;
     const uint8_t *q = last;
+    *k = 0;
     for (;;) {
         v |= (size_t)(*q & 127) << shift;
         if (!(*q & 128)) break;
