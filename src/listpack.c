@@ -45,12 +45,18 @@ static uint64_t load_le(const uint8_t *p, int n)
     return v;
 }
 
-/* Sign-extends the low `bits` bits of u. */
+/* Sign-extends the low `bits` bits of u (two's complement, any width up
+ * to 64, without signed overflow). */
 static long long sign_extend(uint64_t u, int bits)
 {
-    uint64_t sign = 1ULL << (bits - 1);
-    u &= (sign << 1) - 1;
-    return (long long)(u ^ sign) - (long long)sign;
+    if (bits < 64) {
+        uint64_t mask = (1ULL << bits) - 1;
+        u &= mask;
+        if (u >> (bits - 1)) u |= ~mask;
+    }
+    long long v;
+    memcpy(&v, &u, sizeof(v));
+    return v;
 }
 
 /* ---- Backlen: the entry's "encoding + data" length, read backwards ---- */
