@@ -236,6 +236,20 @@ void list_destroy(struct list *l)
     em_free(q);
 }
 
+struct list *list_dup(const struct list *l)
+{
+    if (!is_ql(l)) return from_lp(lp_dup(lp_of(l)));
+    const struct quicklist *q = ql_of(l);
+    struct quicklist *copy = em_malloc(sizeof(*copy));
+    copy->head = copy->tail = NULL;
+    copy->count = q->count;
+    copy->nodes = 0;
+    for (const struct ql_node *n = q->head; n != NULL; n = n->next) {
+        ql_link(copy, copy->tail, node_create(lp_dup(n->lp)));
+    }
+    return from_ql(copy);
+}
+
 size_t list_len(const struct list *l)
 {
     return is_ql(l) ? ql_of(l)->count : lp_count(lp_of(l));
@@ -609,9 +623,8 @@ size_t list_remove(struct list **l, struct slice v, long long count, int fill)
 
 /* ---- Checks ---- */
 
-bool list_validate(const struct list *l, int fill)
+bool list_validate(const struct list *l)
 {
-    (void)fill;
     if (!is_ql(l)) return lp_validate(lp_of(l));
     const struct quicklist *q = ql_of(l);
     size_t count = 0, nodes = 0;

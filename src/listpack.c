@@ -304,6 +304,13 @@ void lp_destroy(struct listpack *lp)
     em_free(lp);
 }
 
+struct listpack *lp_dup(const struct listpack *lp)
+{
+    struct listpack *copy = em_malloc(lp->bytes);
+    memcpy(copy, lp, lp->bytes);
+    return copy;
+}
+
 uint8_t *lp_first(const struct listpack *lp)
 {
     return lp->count == 0 ? NULL : (uint8_t *)lp->data;

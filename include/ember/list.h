@@ -55,6 +55,8 @@ enum list_end { LIST_HEAD = 0, LIST_TAIL = 1 };
 struct list *list_create(void);
 /* Frees the list and its elements; NULL is a no-op. */
 void list_destroy(struct list *l);
+/* A deep copy in the same form (COPY, Redis's listTypeDup). */
+struct list *list_dup(const struct list *l);
 
 size_t list_len(const struct list *l);
 /* True while the list is a single bare listpack. */
@@ -105,8 +107,10 @@ void list_insert_at(struct list **l, size_t index, struct slice v, int fill);
  * how many were removed. */
 size_t list_remove(struct list **l, struct slice v, long long count, int fill);
 
-/* Consistency check for tests: forms, counts, node bounds, links. */
-bool list_validate(const struct list *l, int fill);
+/* Consistency check for tests: every listpack valid, no empty node, node
+ * counts and the total agree, links both ways. (Not the fill bounds: LSET
+ * may exceed them, as in Redis.) */
+bool list_validate(const struct list *l);
 
 /* ---- The commands (t_list.c) ---- */
 

@@ -81,6 +81,8 @@ void lp_needle_init(struct lp_needle *n, struct slice s);
 struct listpack *lp_create(void);
 /* Frees the listpack; NULL is a no-op. */
 void lp_destroy(struct listpack *lp);
+/* A copy (one allocation of exactly lp_bytes()). */
+struct listpack *lp_dup(const struct listpack *lp);
 
 static inline uint32_t lp_count(const struct listpack *lp)
 {

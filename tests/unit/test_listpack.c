@@ -342,7 +342,10 @@ static void random_ops(uint64_t seed, int steps)
             model_insert(&m, at, s);
             assert_entry_is(p, s.ptr, s.len);
         } else if (op < 90) {
-            /* Split at a random entry, then merge back. */
+            /* Copy, split the copy at a random entry, then merge back. */
+            struct listpack *copy = lp_dup(lp);
+            lp_destroy(lp);
+            lp = copy;
             size_t at = rng_below(&r, n);
             struct listpack *tail = lp_split(&lp, lp_seek(lp, (long long)at));
             assert_int_equal(lp_count(lp), at);
