@@ -648,11 +648,23 @@ static uint64_t rotl64(uint64_t x, int b)
 }
 
 /* Little-endian load of 8 bytes, optionally ASCII-lowercased on the way. */
-static uint64_t load_le64(const uint8_t *p, bool nocase)
+/* Little-endian 64-bit load; the case-folding variant lowers ASCII letters
+ * of all eight bytes at once (bytes 'A'..'Z' get 0x20 added). */
+static inline uint64_t load_le64(const uint8_t *p, bool nocase)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) {
-        v = (v << 8) | (uint64_t)(nocase ? ascii_lower(p[i]) : p[i]);
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    if (nocase) {
+        /* Per byte: is it in 'A'..'Z'? Computed without branches on the
+         * low 7 bits, then masked to bytes below 0x80. */
+        uint64_t low7 = v & 0x7f7f7f7f7f7f7f7fULL;
+        uint64_t ge_a = low7 + 0x3f3f3f3f3f3f3f3fULL; /* high bit set if >= 'A' */
+        uint64_t gt_z = low7 + 0x2525252525252525ULL; /* high bit set if >  'Z' */
+        uint64_t upper = ge_a & ~gt_z & ~v & 0x8080808080808080ULL;
+        v |= upper >> 2; /* 0x80 >> 2 == 0x20 */
     }
     return v;
 }
@@ -661,7 +673,7 @@ struct sip_state {
     uint64_t v0, v1, v2, v3;
 };
 
-static void sip_round(struct sip_state *s)
+static inline __attribute__((always_inline)) void sip_round(struct sip_state *s)
 {
     s->v0 += s->v1;
     s->v1 = rotl64(s->v1, 13);
@@ -679,7 +691,7 @@ static void sip_round(struct sip_state *s)
     s->v2 = rotl64(s->v2, 32);
 }
 
-static void sip_compress(struct sip_state *s, uint64_t m)
+static inline __attribute__((always_inline)) void sip_compress(struct sip_state *s, uint64_t m)
 {
     s->v3 ^= m;
     for (int i = 0; i < SIPHASH_C_ROUNDS; i++) {
@@ -688,7 +700,10 @@ static void sip_compress(struct sip_state *s, uint64_t m)
     s->v0 ^= m;
 }
 
-static uint64_t siphash(const uint8_t *in, size_t len, bool nocase)
+/* Always inlined into its two callers, so `nocase` is a constant there and
+ * the case-sensitive hash (every key lookup) carries no folding code. */
+static inline __attribute__((always_inline)) uint64_t siphash(const uint8_t *in, size_t len,
+                                                              bool nocase)
 {
     uint64_t k0 = load_le64(hash_seed, false);
     uint64_t k1 = load_le64(hash_seed + 8, false);
@@ -699,16 +714,14 @@ static uint64_t siphash(const uint8_t *in, size_t len, bool nocase)
         0x7465646279746573ULL ^ k1,
     };
 
-    size_t full = len - len % 8;
+    size_t full = len & ~(size_t)7;
     for (size_t i = 0; i < full; i += 8) {
         sip_compress(&s, load_le64(in + i, nocase));
     }
     /* The last block holds the 0-7 leftover bytes and the length mod 256. */
-    uint64_t last = (uint64_t)len << 56;
-    for (size_t i = full; i < len; i++) {
-        uint64_t byte = (uint64_t)(nocase ? ascii_lower(in[i]) : in[i]);
-        last |= byte << (8 * (i - full));
-    }
+    uint8_t tail[8] = {0};
+    memcpy(tail, in + full, len - full);
+    uint64_t last = load_le64(tail, nocase) | ((uint64_t)len << 56);
     sip_compress(&s, last);
 
     s.v2 ^= 0xff;
