@@ -18,7 +18,7 @@
 #include "ember/reply.h"
 #include "ember/server.h"
 
-#include <math.h>
+#include <limits.h>
 
 struct wait_queue {
     struct client **clients;
@@ -102,21 +102,28 @@ bool blocking_timeout_or_reply(struct client *c, int i, long long *deadline_ms)
         *deadline_ms = c->blk->deadline_ms;
         return true;
     }
-    double secs;
-    if (!str_to_d(c->argv[i].ptr, c->argv[i].len, &secs) || isinf(secs)) {
+    /* Redis's getTimeoutFromObjectOrReply: a long double of seconds,
+     * truncated to whole milliseconds (so 0.0001 means "forever"). A value
+     * that does not fit a long long converts, on x86, to LLONG_MIN, which
+     * Redis then reports as negative: inf and 1e16 give that error too. */
+    long double secs;
+    if (!str_to_ld(c->argv[i].ptr, c->argv[i].len, &secs)) {
         reply_error(c, "ERR timeout is not a float or out of range");
         return false;
     }
-    if (secs < 0) {
+    long double ms_ld = secs * 1000.0L;
+    long long ms = (ms_ld >= -9223372036854775808.0L && ms_ld < 9223372036854775808.0L)
+                       ? (long long)ms_ld
+                       : LLONG_MIN;
+    if (ms < 0) {
         reply_error(c, "ERR timeout is negative");
         return false;
     }
-    double ms = ceil(secs * 1000.0);
-    if (ms > 9.2e18 - (double)clock_ms()) {
+    if (ms > 0 && ms > LLONG_MAX - clock_ms()) {
         reply_error(c, "ERR timeout is out of range");
         return false;
     }
-    *deadline_ms = ms > 0 ? clock_ms() + (long long)ms : 0;
+    *deadline_ms = ms > 0 ? clock_ms() + ms : 0;
     return true;
 }
 

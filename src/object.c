@@ -9,6 +9,19 @@
 
 static obj_free_fn *free_fns[OBJ_HASH + 1];
 static obj_size_fn *size_fns[OBJ_HASH + 1];
+static obj_dup_fn *dup_fns[OBJ_HASH + 1];
+
+void obj_register_dup(enum obj_type type, obj_dup_fn *fn)
+{
+    dup_fns[type] = fn;
+}
+
+void *obj_dup_container(const struct dict_node *o)
+{
+    enum obj_type type = obj_type(o);
+    if (type == OBJ_STRING || dup_fns[type] == NULL) return NULL;
+    return dup_fns[type](obj_ptr(o), obj_enc(o));
+}
 
 void obj_register_free(enum obj_type type, obj_free_fn *fn)
 {

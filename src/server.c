@@ -12,6 +12,7 @@
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/command.h"
+#include "ember/list.h"
 #include "ember/log.h"
 #include "ember/mem.h"
 #include "ember/multi.h"
@@ -105,6 +106,7 @@ int server_init(void)
     server.read_buf_size = 64 * 1024;
     server.read_buf = em_malloc(server.read_buf_size);
     command_setup();
+    t_list_setup();
     blocking_setup();
     multi_setup();
     pubsub_setup();

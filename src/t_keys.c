@@ -129,11 +129,9 @@ static struct dict_node *entry_duplicate(const struct dict_node *o, struct slice
                                          long long expire)
 {
     if (obj_type(o) == OBJ_STRING) return string_copy(o, key, expire, 0);
-    /* TODO(lead): containers need a per-type deep copy registered like the
-     * destructors, e.g. obj_register_dup(type, void *(*)(const void *ptr,
-     * enum obj_enc enc)) and obj_duplicate(o, key, expire) in object.c
-     * (Redis: listTypeDup, setTypeDup, zsetDup, hashTypeDup). */
-    return NULL;
+    void *copy = obj_dup_container(o); /* each type registers its copier */
+    if (copy == NULL) return NULL;
+    return obj_create_ptr(key, obj_type(o), obj_enc(o), copy, expire);
 }
 
 /* ---- DEL, UNLINK, EXISTS, TYPE, TOUCH ---- */

@@ -41,20 +41,21 @@ static size_t list_size(const void *ptr, enum obj_enc enc)
     return list_memory(ptr);
 }
 
-static bool registered;
+static void *dup_list(const void *ptr, enum obj_enc enc)
+{
+    (void)enc;
+    return list_dup(ptr);
+}
 
 void t_list_setup(void)
 {
     obj_register_free(OBJ_LIST, free_list);
     obj_register_size(OBJ_LIST, list_size);
-    registered = true;
+    obj_register_dup(OBJ_LIST, dup_list);
 }
 
-/* A new, empty list. Every list is born here, so registering the type on
- * the first one works even if start-up never called t_list_setup(). */
 static struct list *new_list(void)
 {
-    if (!registered) t_list_setup();
     return list_create();
 }
 

@@ -25,8 +25,10 @@ struct db;
 
 /* What a blocked command replies when its deadline passes. */
 enum block_timeout_reply {
-    BLOCK_REPLY_NULL_ARRAY, /* BLPOP, BRPOP, BLMPOP, BZPOPMIN/MAX, BZMPOP: *-1 (RESP2) */
-    BLOCK_REPLY_NULL,       /* BLMOVE, BRPOPLPUSH: $-1 (RESP2) */
+    BLOCK_REPLY_NULL_ARRAY, /* *-1 in RESP2: every blocking list and zset command, BLMOVE
+                               and BRPOPLPUSH included (Redis 7.0 replies a null array on
+                               timeout; only inside MULTI do the moves answer $-1) */
+    BLOCK_REPLY_NULL,       /* $-1 in RESP2 */
 };
 
 struct client_block {

@@ -176,6 +176,12 @@ void obj_register_free(enum obj_type type, obj_free_fn *fn);
 /* Bytes a container uses, for MEMORY USAGE; registered alongside. */
 typedef size_t obj_size_fn(const void *ptr, enum obj_enc enc);
 void obj_register_size(enum obj_type type, obj_size_fn *fn);
+/* Deep copies of containers (COPY), registered alongside. */
+typedef void *obj_dup_fn(const void *ptr, enum obj_enc enc);
+void obj_register_dup(enum obj_type type, obj_dup_fn *fn);
+/* A deep copy of a container entry's value, or NULL if its type registered
+ * no copier. */
+void *obj_dup_container(const struct dict_node *o);
 /* Bytes the entry and its container use. */
 size_t obj_memory(const struct dict_node *o);
 

@@ -531,9 +531,6 @@ def test_blocking_timeout_errors(r):
             call(r, *args)
 
 
-@pytest.mark.xfail(reason="blocking_timeout_or_reply (blocking.c): Redis 7.0.15 casts "
-                   "ceil(secs * 1000) to long long, so an infinite or too large timeout "
-                   "is 'negative'")
 def test_blocking_timeout_overflow_is_negative(r):
     for v in ("inf", "+inf", "-inf", "1e16", "9223372036854775807"):
         with err(r"^timeout is negative$"):
