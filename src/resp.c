@@ -196,19 +196,48 @@ static int parse_inline(struct resp_parser *p, const char *buf, size_t len, size
 
 /* ---- Multibulk requests ---- */
 
+/* The common case of a count line, in one pass: "<digits>\r" plus at least
+ * one byte after the \r (all Redis waits for), no sign, no leading zero
+ * (but "0" itself), at most 18 digits so it cannot overflow. Returns the
+ * index of the \r, or 0 when the line needs the careful path below, which
+ * also produces every error. */
+static size_t fast_number(const char *buf, size_t start, size_t len, long long *out)
+{
+    if (len < 2) return 0;
+    size_t end = len - 1; /* the \r must not be the last byte */
+    size_t i = start;
+    if (i >= end || (unsigned char)(buf[i] - '0') > 9) return 0;
+    if (buf[i] == '0') {
+        if (i + 1 >= end || buf[i + 1] != '\r') return 0;
+        *out = 0;
+        return i + 1;
+    }
+    long long v = 0;
+    size_t stop = start + 18 < end ? start + 18 : end;
+    while (i < stop && (unsigned char)(buf[i] - '0') <= 9) {
+        v = v * 10 + (buf[i] - '0');
+        i++;
+    }
+    if (i >= end || buf[i] != '\r') return 0;
+    *out = v;
+    return i;
+}
+
 /* Reads the "*<count>\r?" line. Returns RESP_OK with p->want set, or the
  * status to return. */
 static int parse_count(struct resp_parser *p, const char *buf, size_t len)
 {
-    size_t eol;
-    enum line_status st = find_line(p, buf, len, '\r', &eol);
-    if (st == LINE_TOO_BIG) return fail(p, "Protocol error: too big mbulk count string");
-    if (st == LINE_MORE || eol + 1 >= len) return RESP_INCOMPLETE;
-
     long long n;
-    if (!str_to_ll(buf + 1, eol - 1, &n) || n > RESP_MULTIBULK_MAX) {
-        return fail(p, "Protocol error: invalid multibulk length");
+    size_t eol = p->scanned == 0 ? fast_number(buf, 1, len, &n) : 0;
+    if (eol == 0) {
+        enum line_status st = find_line(p, buf, len, '\r', &eol);
+        if (st == LINE_TOO_BIG) return fail(p, "Protocol error: too big mbulk count string");
+        if (st == LINE_MORE || eol + 1 >= len) return RESP_INCOMPLETE;
+        if (!str_to_ll(buf + 1, eol - 1, &n)) {
+            return fail(p, "Protocol error: invalid multibulk length");
+        }
     }
+    if (n > RESP_MULTIBULK_MAX) return fail(p, "Protocol error: invalid multibulk length");
     if (n > RESP_UNAUTH_MULTIBULK_MAX && !p->limits->authenticated) {
         return fail(p, "Protocol error: unauthenticated multibulk length");
     }
@@ -221,17 +250,21 @@ static int parse_count(struct resp_parser *p, const char *buf, size_t len)
 /* Reads the "$<len>\r?" line of the next argument into p->bulk_len. */
 static int parse_bulk_len(struct resp_parser *p, const char *buf, size_t len)
 {
-    size_t eol;
-    enum line_status st = find_line(p, buf, len, '\r', &eol);
-    if (st == LINE_TOO_BIG) return fail(p, "Protocol error: too big bulk count string");
-    if (st == LINE_MORE || eol + 1 >= len) return RESP_INCOMPLETE;
-    if (buf[p->pos] != '$') return fail_expected_dollar(p, buf[p->pos]);
-
     long long n;
-    if (!str_to_ll(buf + p->pos + 1, eol - p->pos - 1, &n) || n < 0 ||
-        n > p->limits->max_bulk_len) {
-        return fail(p, "Protocol error: invalid bulk length");
+    size_t eol = 0;
+    if (p->scanned == 0 && p->pos < len && buf[p->pos] == '$') {
+        eol = fast_number(buf, p->pos + 1, len, &n);
     }
+    if (eol == 0) {
+        enum line_status st = find_line(p, buf, len, '\r', &eol);
+        if (st == LINE_TOO_BIG) return fail(p, "Protocol error: too big bulk count string");
+        if (st == LINE_MORE || eol + 1 >= len) return RESP_INCOMPLETE;
+        if (buf[p->pos] != '$') return fail_expected_dollar(p, buf[p->pos]);
+        if (!str_to_ll(buf + p->pos + 1, eol - p->pos - 1, &n) || n < 0) {
+            return fail(p, "Protocol error: invalid bulk length");
+        }
+    }
+    if (n > p->limits->max_bulk_len) return fail(p, "Protocol error: invalid bulk length");
     if (n > RESP_UNAUTH_BULK_MAX && !p->limits->authenticated) {
         return fail(p, "Protocol error: unauthenticated bulk length");
     }
