@@ -7,6 +7,7 @@
  * whole. An idle client therefore holds no input buffer at all. */
 #include "ember/client.h"
 
+#include "ember/auth.h"
 #include "ember/blocking.h"
 #include "ember/command.h"
 #include "ember/log.h"
@@ -27,7 +28,7 @@ struct client *client_create(void)
     c->resp = 2;
     c->db = &server.ks.dbs[0];
     c->limits.max_bulk_len = server.cfg.proto_max_bulk_len;
-    c->limits.authenticated = true;
+    auth_client_init(c);
     resp_parser_init(&c->parser, &c->limits);
     c->ctime_ms = clock_ms();
     c->last_interaction_ms = c->ctime_ms;

@@ -10,6 +10,7 @@
  * place every write passes, for the future log and replica stream. */
 #include "ember/command.h"
 
+#include "ember/auth.h"
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/mem.h"
@@ -24,8 +25,8 @@
 #include <strings.h>
 
 static struct command *const families[] = {
-    string_commands, keys_commands, expire_commands, list_commands,   hash_commands,
-    set_commands,    zset_commands, multi_commands,  pubsub_commands, server_commands,
+    string_commands, keys_commands,  expire_commands, list_commands, hash_commands,   set_commands,
+    zset_commands,   multi_commands, pubsub_commands, auth_commands, server_commands,
 };
 #define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
 
@@ -221,6 +222,11 @@ void command_dispatch(struct client *c)
             rejected(c, cmd);
             return;
         }
+    }
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
+        reply_error(c, "NOAUTH Authentication required.");
+        rejected(c, cmd);
+        return;
     }
     /* RESP2 clients in subscribed mode may only (un)subscribe and ping. */
     if (c->resp == 2 && c->pubsub != NULL && pubsub_count(c) > 0 &&

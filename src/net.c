@@ -8,9 +8,11 @@
  * and that client's flushes wait for its callback. */
 #include "ember/net.h"
 
+#include "ember/auth.h"
 #include "ember/client.h"
 #include "ember/log.h"
 #include "ember/mem.h"
+#include "ember/reply.h"
 #include "ember/server.h"
 
 #include <errno.h>
@@ -279,6 +281,12 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     server_link_client(c);
     server.stats.total_connections_received++;
+    if (auth_protected_mode_denies(c)) {
+        /* Redis answers once and closes (clientAcceptHandler). */
+        reply_error(c, auth_denied_message);
+        client_close_after_reply(c);
+        server.stats.rejected_connections++;
+    }
     rc = uv_read_start((uv_stream_t *)&k->tcp, on_alloc, on_read);
     if (rc < 0) {
         log_warn("Reading from client %s: %s", c->addr, uv_strerror(rc));

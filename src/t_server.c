@@ -5,12 +5,14 @@
  * field names so monitoring tools read ember as they read Redis. COMMAND
  * INFO/DOCS are generated from the command tables; redis-cli asks for
  * COMMAND DOCS at start-up to build its hints. */
+#include "ember/auth.h"
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/db.h"
 #include "ember/log.h"
 #include "ember/mem.h"
+#include "ember/multi.h"
 #include "ember/net.h"
 #include "ember/object.h"
 #include "ember/pubsub.h"
@@ -119,19 +121,11 @@ static void cmd_hello(struct client *c)
         }
     }
     struct slice setname = {NULL, 0};
+    int auth_at = 0;
     for (int j = next; j < c->argc; j++) {
         int left = c->argc - j - 1;
         if (arg_is(c, j, "auth") && left >= 2) {
-            /* No users or passwords yet: only the default user with any
-             * password is accepted when requirepass is unset. */
-            const char *pass = server.cfg.requirepass;
-            if (pass != NULL && pass[0] != '\0' &&
-                (c->argv[j + 2].len != strlen(pass) ||
-                 memcmp(c->argv[j + 2].ptr, pass, c->argv[j + 2].len) != 0 ||
-                 !slice_eq_nocase(c->argv[j + 1], "default"))) {
-                reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
-                return;
-            }
+            auth_at = j + 1;
             j += 2;
         } else if (arg_is(c, j, "setname") && left >= 1) {
             setname = c->argv[++j];
@@ -145,6 +139,17 @@ static void cmd_hello(struct client *c)
                             c->argv[j].ptr);
             return;
         }
+    }
+    if (auth_at != 0 && !auth_check(c, &c->argv[auth_at], c->argv[auth_at + 1])) {
+        reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+    }
+    if (!(c->flags & CLIENT_AUTHENTICATED)) {
+        reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
+                       "otherwise the HELLO AUTH <user> <pass> option can be used to "
+                       "authenticate the client and select the RESP protocol version at the same "
+                       "time");
+        return;
     }
     if (setname.ptr != NULL) set_client_name_or_reply(c, setname);
     if (ver != 0) c->resp = (int)ver;
@@ -163,6 +168,22 @@ static void cmd_hello(struct client *c)
     reply_bulk_cstr(c, "master");
     reply_bulk_cstr(c, "modules");
     reply_empty_array(c);
+}
+
+/* RESET: back to a fresh connection's state (Redis's
+ * clearClientConnectionState). */
+static void cmd_reset(struct client *c)
+{
+    multi_release(c);
+    c->flags &=
+        ~(unsigned)(CLIENT_MULTI | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_REPLY_SKIP);
+    pubsub_release(c);
+    c->resp = 2;
+    c->db = &server.ks.dbs[0];
+    em_free(c->name);
+    c->name = NULL;
+    auth_client_init(c);
+    reply_status(c, "RESET");
 }
 
 /* ---- CLIENT ---- */
@@ -1598,6 +1619,10 @@ struct command server_commands[] = {
     {.name = "hello", .proc = cmd_hello, .arity = -1,
      .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY,
      .group = "connection", .summary = "Handshake with Redis", .since = "6.0.0",
+     .complexity = "O(1)"},
+    {.name = "reset", .proc = cmd_reset, .arity = 1,
+     .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY,
+     .group = "connection", .summary = "Reset the connection", .since = "6.2.0",
      .complexity = "O(1)"},
     {.name = "client", .proc = NULL, .arity = -2, .flags = 0, .group = "connection",
      .summary = "A container for client connection commands", .since = "2.4.0",

@@ -76,6 +76,7 @@ extern struct command server_commands[];
 extern struct command expire_commands[];
 extern struct command multi_commands[];
 extern struct command pubsub_commands[];
+extern struct command auth_commands[];
 
 /* Builds the lookup index; call once at start-up. */
 void command_setup(void);
