@@ -9,7 +9,9 @@
 #include "ember/reply.h"
 
 #include "ember/client.h"
+#include "ember/log.h"
 #include "ember/mem.h"
+#include "ember/pubsub.h"
 #include "ember/resp.h"
 #include "ember/server.h"
 
@@ -55,10 +57,38 @@ static inline bool reply_suppressed(const struct client *c)
     return (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_CLOSE_ASAP)) != 0;
 }
 
+/* client-output-buffer-limit: a client whose queued replies pass the hard
+ * limit, or stay past the soft one for its seconds, is closed (Redis's
+ * checkClientOutputBufferLimits). Subscribers use the pubsub class. */
+static void check_output_limit(struct client *c)
+{
+    const long long *lim = (c->pubsub != NULL && pubsub_count(c) > 0) ? server.cfg.cobl_pubsub
+                                                                      : server.cfg.cobl_normal;
+    long long used = (long long)c->reply_bytes;
+    bool over = lim[0] > 0 && used >= lim[0];
+    if (!over && lim[1] > 0 && used >= lim[1]) {
+        long long now = clock_ms();
+        if (c->obuf_soft_since_ms == 0) {
+            c->obuf_soft_since_ms = now;
+        } else if (now - c->obuf_soft_since_ms >= lim[2] * 1000) {
+            over = true;
+        }
+    } else if (lim[1] == 0 || used < lim[1]) {
+        c->obuf_soft_since_ms = 0;
+    }
+    if (over) {
+        log_warn("Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output "
+                 "buffer limits.",
+                 (unsigned long long)c->id, c->addr);
+        client_close_asap(c);
+    }
+}
+
 static inline void note_output(struct client *c, size_t len)
 {
     c->reply_bytes += len;
     if (!(c->flags & CLIENT_PENDING_WRITE)) client_queue_write(c);
+    if (c->reply_bytes > REPLY_BLOCK_SIZE) check_output_limit(c);
 }
 
 /* The hot path: one bounds check and a memcpy into the tail block. */

@@ -72,8 +72,9 @@ struct client {
     /* Output */
     struct reply_block *reply_head;
     struct reply_block *reply_tail;
-    size_t reply_bytes;  /* queued, not yet handed to the kernel */
-    int inflight_blocks; /* leading blocks owned by an in-flight uv_write */
+    size_t reply_bytes;           /* queued, not yet handed to the kernel */
+    int inflight_blocks;          /* leading blocks owned by an in-flight uv_write */
+    long long obuf_soft_since_ms; /* when the soft output limit was first exceeded */
     struct client *pending_next;
 
     /* Bookkeeping */
