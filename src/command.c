@@ -13,6 +13,7 @@
 #include "ember/auth.h"
 #include "ember/blocking.h"
 #include "ember/client.h"
+#include "ember/evict.h"
 #include "ember/mem.h"
 #include "ember/multi.h"
 #include "ember/pubsub.h"
@@ -236,6 +237,11 @@ void command_dispatch(struct client *c)
                         "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
                         "QUIT / RESET are allowed in this context",
                         command_fullname(cmd, full, sizeof(full)));
+        rejected(c, cmd);
+        return;
+    }
+    /* maxmemory: evict first; refuse growing commands if that fails. */
+    if (server.cfg.maxmemory > 0 && !evict_before_command(c, cmd)) {
         rejected(c, cmd);
         return;
     }

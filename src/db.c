@@ -57,6 +57,14 @@ void db_touch(struct db *db, struct slice key)
     if (db->ks->on_touch != NULL) db->ks->on_touch(db, key, db->ks->hook_ctx);
 }
 
+/* Records an access for eviction: the LRU clock (or, under an LFU policy,
+ * the LFU counter) in the entry's 24-bit field. Owned by the eviction
+ * work (issue 8). */
+static inline void note_access(struct db *db, struct dict_node *o)
+{
+    obj_set_lru(o, db->ks->lru_clock);
+}
+
 /* Deletes an expired entry and tells the hooks. */
 static void expire_at(struct db *db, struct dict_pos *pos)
 {
@@ -83,7 +91,7 @@ struct dict_node *db_find(struct db *db, struct slice key, struct db_ref *ref)
     } else {
         ref->had_ttl = false;
     }
-    obj_set_lru(o, db->ks->lru_clock);
+    note_access(db, o);
     return o;
 }
 
