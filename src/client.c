@@ -57,6 +57,11 @@ char *client_read_buffer(struct client *c, size_t *len)
         *len = server.read_buf_size;
         return server.read_buf;
     }
+    return client_read_buffer_own(c, len);
+}
+
+char *client_read_buffer_own(struct client *c, size_t *len)
+{
     if (c->qcap - c->qlen < CLIENT_QBUF_MIN) {
         size_t cap = c->qcap * 2;
         if (cap < c->qlen + CLIENT_QBUF_MIN) cap = c->qlen + CLIENT_QBUF_MIN;

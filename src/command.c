@@ -224,6 +224,14 @@ void command_dispatch(struct client *c)
             return;
         }
     }
+    if (server.script_busy && c != server.script_caller && !(cmd->flags & CMD_ALLOW_BUSY)) {
+        reply_error(c, server.busy_message != NULL
+                           ? server.busy_message
+                           : "BUSY Redis is busy running a script. You can only call SCRIPT "
+                             "KILL or SHUTDOWN NOSAVE.");
+        rejected(c, cmd);
+        return;
+    }
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
         rejected(c, cmd);

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #define NET_MAX_LISTENERS CONFIG_MAX_BIND
@@ -147,6 +148,25 @@ static void flush_conn(struct conn *k)
     if (c->reply_head == NULL || c->reply_bytes == 0) {
         if (c->flags & CLIENT_CLOSE_AFTER_REPLY) close_conn(k);
     }
+}
+
+void net_poll_while_busy(void)
+{
+    clock_update();
+    for (struct client *c = server.clients; c != NULL; c = c->next) {
+        if (c == server.script_caller || c->fd < 0 ||
+            (c->flags & (CLIENT_CLOSING | CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) {
+            continue;
+        }
+        for (int rounds = 0; rounds < 4; rounds++) {
+            size_t room;
+            char *p = client_read_buffer_own(c, &room);
+            ssize_t n = recv(c->fd, p, room, MSG_DONTWAIT);
+            if (n <= 0) break; /* EAGAIN, EOF or error: libuv sees it later */
+            client_feed(c, p, (size_t)n);
+        }
+    }
+    net_flush_pending();
 }
 
 void net_flush_pending(void)

@@ -105,6 +105,9 @@ void client_destroy(struct client *c);
 
 /* Where net.c should read the next bytes: *len receives the room. */
 char *client_read_buffer(struct client *c, size_t *len);
+/* Like client_read_buffer() but always the client's own buffer, never the
+ * shared one (reads made while a command is still executing). */
+char *client_read_buffer_own(struct client *c, size_t *len);
 /* Processes `n` new bytes that net.c read into the buffer returned by the
  * last client_read_buffer(). Executes every complete command. */
 void client_feed(struct client *c, const char *buf, size_t n);

@@ -19,6 +19,12 @@ void net_stop(void);
 /* Re-arms the cron timer at a new hz. */
 void net_set_hz(int hz);
 
+/* While a script runs (the loop is inside a callback and libuv's uv_run is
+ * not reentrant): reads whatever other clients sent, without blocking,
+ * executes it (dispatch answers -BUSY to most commands), and flushes their
+ * replies. Call it from the script's periodic hook. */
+void net_poll_while_busy(void);
+
 /* Flushes the output of every client on the pending-write list. */
 void net_flush_pending(void);
 /* Starts closing a client's connection; the client is freed in the close

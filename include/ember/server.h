@@ -71,6 +71,11 @@ struct server {
     size_t read_buf_size;
     size_t peak_memory;
     long long cron_loops;
+    /* A script running past busy-reply-threshold: other clients get -BUSY
+     * (busy_message) for commands not flagged CMD_ALLOW_BUSY. */
+    bool script_busy;
+    const char *busy_message;
+    struct client *script_caller;
     bool shutdown_asap;
     int shutdown_exit_code;
     void *loop; /* uv_loop_t *, owned by net.c */
