@@ -663,7 +663,7 @@ static void command_info(struct client *c)
     for (int j = 2; j < c->argc; j++) {
         const struct command *cmd = lookup_full(c->argv[j]);
         if (cmd == NULL) {
-            reply_null_array(c);
+            reply_null(c); /* Redis 7.0 sends a null bulk here */
         } else {
             reply_command_info(c, cmd);
         }
@@ -1225,7 +1225,7 @@ static void config_apply(const char *name)
 static void config_set_cmd(struct client *c)
 {
     if ((c->argc - 2) % 2 != 0) {
-        reply_arity_error(c);
+        reply_syntax_error(c);
         return;
     }
     int pairs = (c->argc - 2) / 2;
