@@ -91,7 +91,7 @@ static void on_key_ready(struct db *db, struct slice key, void *ctx)
     blocking_signal_key(db, key);
 }
 
-int server_init(void)
+int server_init_embedded(void)
 {
     uint8_t seed[16];
     random_bytes(seed, sizeof(seed));
@@ -114,8 +114,13 @@ int server_init(void)
     server.ks.on_touch = on_key_touched;
     server.ks.on_flush = on_db_flush;
     server.ks.on_expired = on_key_expired;
-    if (net_setup() < 0) return -1;
     return 0;
+}
+
+int server_init(void)
+{
+    if (server_init_embedded() < 0) return -1;
+    return net_setup() < 0 ? -1 : 0;
 }
 
 void server_deinit(void)

@@ -87,6 +87,12 @@ extern struct server server;
 /* Sets up everything after the configuration is loaded; returns 0 or -1
  * (after logging why). */
 int server_init(void);
+/* server_init() without the event loop and listeners, for in-process
+ * harnesses (the fuzzers): clients come from client_create(), get bytes
+ * through client_feed() and their replies stay queued (reply_release()
+ * drops them). Commands that need the loop (SHUTDOWN, CONFIG SET hz) must
+ * not run. Undone by server_deinit(). Returns 0 or -1. */
+int server_init_embedded(void);
 /* Runs the event loop until shutdown; returns the exit code. */
 int server_run(void);
 /* Frees everything server_init() made. */
