@@ -294,6 +294,41 @@ def test_redis_cli_interactive_reference(redis_cli, redis_ref, tmp_path):
     assert rc == 0, text
 
 
+def hint_session(cli, srv, tmp_path):
+    """Types "SET " at the prompt and returns what redis-cli shows after it: the
+    argument hint, which redis-cli 7 builds from COMMAND DOCS."""
+    prompt = rf"127\.0\.0\.1:{srv.port}> "
+    session = PtyCli(cli, srv.port, tmp_path)
+    try:
+        session.expect(prompt)
+        mark = len(session.text())
+        os.write(session.fd, b"SET ")
+        try:
+            session.expect(r"SET key value", timeout=3.0)
+        except AssertionError:
+            pass
+        shown = session.text()[mark:]
+        os.write(session.fd, b"a 1\r")
+        session.expect(r"(?m)^OK\n" + prompt)
+        session.send("quit")
+        assert session.wait() == 0
+        return shown
+    finally:
+        session.close()
+
+
+def test_redis_cli_shows_argument_hints(redis_cli, ember, tmp_path):
+    """redis-cli's hints come from COMMAND DOCS "arguments"; without them it
+    shows none (the reference shows "key value [NX|XX] ...")."""
+    shown = hint_session(redis_cli, ember, tmp_path)
+    assert "SET key value [NX|XX]" in shown, f"no argument hint after 'SET '; screen: {shown!r}"
+
+
+def test_redis_cli_shows_argument_hints_reference(redis_cli, redis_ref, tmp_path):
+    shown = hint_session(redis_cli, redis_ref, tmp_path)
+    assert "SET key value [NX|XX]" in shown, shown
+
+
 def test_command_docs_usable(ember):
     """redis-cli sends COMMAND DOCS at start-up; whatever ember answers must be
     a well-formed reply it can walk: an array of name/doc pairs."""
