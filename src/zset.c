@@ -562,11 +562,13 @@ static struct dict_node *sl_last_in_lex(const struct zskiplist *sl, const struct
 
 /* ---- Listpack form: member, score, member, score, ... ---- */
 
+/* Redis's double2ll, which its listpack insert uses: -0 passes as 0, so a
+ * listpack never keeps the sign of a zero score (a skip list does). */
 static bool score_is_int(double d, long long *out)
 {
     if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
     long long ll = (long long)d;
-    if ((double)ll != d || (ll == 0 && signbit(d))) return false;
+    if ((double)ll != d) return false;
     *out = ll;
     return true;
 }

@@ -17,10 +17,10 @@
  *           Each member is ONE allocation that is at once the dict node
  *           (dict.h: next, meta, key = the member) and the skip list node:
  *
- *           +------+------+--------+-----+-------+----------+-----------+----------+
- *           | next | meta | member | pad | score | backward | forward[] | span[]   |
- *           | 8 B  | 4 B  | 1|5+n  | 0-7 | 8 B   | 8 B      | 8 B/level | 4 B/level|
- *           +------+------+--------+-----+-------+----------+-----------+----------+
+ *           +------+------+--------+-----+-------+----------+-----------+-------------+
+ *           | next | meta | member | pad | score | backward | forward[] | span[]      |
+ *           | 8 B  | 4 B  | 1|5+n  | 0-7 | 8 B   | 8 B      | 8 B/level | 4 B/level-1 |
+ *           +------+------+--------+-----+-------+----------+-----------+-------------+
  *
  *           meta holds the node's level (1..32, chosen from the member's
  *           hash with p = 1/4, as Redis's zslRandomLevel). span[] counts the
@@ -31,7 +31,9 @@
  *           string (about 96 bytes) on the same member.
  *
  * In the listpack, an integral score that fits a 64-bit integer is stored
- * as an integer entry (as Redis does); any other score as its 8 IEEE bytes
+ * as an integer entry (as Redis does: so -0 becomes 0 there, while a skip
+ * list keeps it, and ZSCORE shows the difference as Redis's does); any
+ * other score as its 8 IEEE bytes
  * (Redis writes the "%.17g" text, up to 24 bytes). An 8-byte string that
  * would read as an integer (its bytes all digits) gets a 9-byte form with a
  * marker byte in front, so the listpack never turns it into an integer.
