@@ -763,6 +763,31 @@ unsigned long long hash_scan(struct hash *h, unsigned long long cursor, hash_sca
 
 /* ---- Random pairs ---- */
 
+/* Redis's dictGetFairRandomKey. dict_random() picks a bucket, then a node
+ * in its chain, which favours nodes that are alone in their bucket; here a
+ * run of consecutive buckets from a random one is gathered (up to
+ * FAIR_SAMPLE nodes) and one of them is picked, so the chain a node sits in
+ * matters much less. */
+#define FAIR_SAMPLE 20
+
+static struct dict_node *table_random(struct dict *d, struct rng *r)
+{
+    const struct dict_table *t = &d->t[0];
+    if (dict_is_rehashing(d) || t->size == 0) return dict_random(d, r);
+    struct dict_node *sample[FAIR_SAMPLE];
+    int n = 0;
+    size_t i = (size_t)rng_below(r, t->size);
+    for (size_t steps = 0; steps < t->size && steps < FAIR_SAMPLE * 10 && n < FAIR_SAMPLE;
+         steps++) {
+        for (struct dict_node *nd = t->buckets[i]; nd != NULL && n < FAIR_SAMPLE; nd = nd->next) {
+            sample[n++] = nd;
+        }
+        i = (i + 1) & (t->size - 1);
+    }
+    if (n == 0) return dict_random(d, r);
+    return sample[rng_below(r, (uint64_t)n)];
+}
+
 struct pick {
     size_t index; /* pair index in the hash */
     size_t order; /* where it goes in the output */
@@ -797,7 +822,7 @@ void hash_random_pairs(struct hash *h, struct rng *r, size_t n, struct hash_pos 
     hash_assert(len > 0);
     if (h->enc == OBJ_ENC_HT) {
         for (size_t i = 0; i < n; i++) {
-            out[i].field = dict_random(h->ptr, r);
+            out[i].field = table_random(h->ptr, r);
             out[i].value = NULL;
         }
         return;
@@ -862,7 +887,7 @@ static void table_random_unique(struct dict *d, struct rng *r, size_t n, struct 
         size <<= 1;
     struct ptr_set seen = {em_calloc(size, sizeof(void *)), size - 1};
     for (size_t k = 0; k < n;) {
-        struct dict_node *nd = dict_random(d, r);
+        struct dict_node *nd = table_random(d, r);
         if (!ptr_set_add(&seen, nd)) continue;
         out[k].field = nd;
         out[k].value = NULL;

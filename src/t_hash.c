@@ -292,15 +292,23 @@ static void cmd_hdel(struct client *c)
 
 /* ---- Reading ---- */
 
+/* The value of `field` in hash entry o (NULL: a missing key); false if
+ * absent. Integers are formatted into buf (UTIL_LL_STR_SIZE). */
+static bool entry_get(const struct dict_node *o, struct slice field, struct slice *v, char *buf)
+{
+    if (o == NULL) return false;
+    struct hash h = hash_of(o);
+    return hash_get(&h, field, v, buf);
+}
+
 /* HGET key field */
 static void cmd_hget(struct client *c)
 {
     struct dict_node *o;
     if (!lookup_read(c, &o)) return;
-    struct hash h;
     struct slice v;
     char buf[UTIL_LL_STR_SIZE];
-    if (o == NULL || (h = hash_of(o), !hash_get(&h, c->argv[2], &v, buf))) {
+    if (!entry_get(o, c->argv[2], &v, buf)) {
         reply_null(c);
         return;
     }
@@ -312,13 +320,11 @@ static void cmd_hmget(struct client *c)
 {
     struct dict_node *o;
     if (!lookup_read(c, &o)) return;
-    struct hash h = {NULL, OBJ_ENC_LISTPACK};
-    if (o != NULL) h = hash_of(o);
     reply_array_len(c, c->argc - 2);
     for (int i = 2; i < c->argc; i++) {
         struct slice v;
         char buf[UTIL_LL_STR_SIZE];
-        if (o != NULL && hash_get(&h, c->argv[i], &v, buf)) {
+        if (entry_get(o, c->argv[i], &v, buf)) {
             reply_bulk_slice(c, v);
         } else {
             reply_null(c);
@@ -344,13 +350,9 @@ static void cmd_hstrlen(struct client *c)
 {
     struct dict_node *o;
     if (!lookup_read(c, &o)) return;
-    struct hash h;
-    struct slice v;
+    struct slice v = {NULL, 0};
     char buf[UTIL_LL_STR_SIZE];
-    if (o == NULL || (h = hash_of(o), !hash_get(&h, c->argv[2], &v, buf))) {
-        reply_int(c, 0);
-        return;
-    }
+    entry_get(o, c->argv[2], &v, buf);
     reply_int(c, (long long)v.len);
 }
 
@@ -359,8 +361,9 @@ static void cmd_hexists(struct client *c)
 {
     struct dict_node *o;
     if (!lookup_read(c, &o)) return;
-    struct hash h;
-    reply_int(c, o != NULL && (h = hash_of(o), hash_find(&h, c->argv[2], NULL)));
+    struct slice v;
+    char buf[UTIL_LL_STR_SIZE];
+    reply_int(c, entry_get(o, c->argv[2], &v, buf));
 }
 
 enum getall_what { GETALL_FIELDS = 1, GETALL_VALUES = 2, GETALL_BOTH = 3 };
@@ -655,7 +658,7 @@ static void cmd_hscan(struct client *c)
     long long visits = opts.count > LLONG_MAX / 10 ? LLONG_MAX : opts.count * 10;
     do {
         cursor = hash_scan(&h, cursor, hscan_collect, &b);
-    } while (cursor != 0 && visits-- != 0 && b.visited * 2 < (unsigned long long)opts.count);
+    } while (cursor != 0 && visits-- != 0 && b.visited < (unsigned long long)opts.count);
 
     char buf[UTIL_LL_STR_SIZE];
     reply_array_len(c, 2);
