@@ -291,3 +291,70 @@ def test_connection_closed_detected(ember):
         assert c.read_reply() == b"+OK\r\n"
         with pytest.raises(ConnectionClosed):
             c.read_reply()
+
+
+def test_command_with_10k_arguments(ember, redis_ref_optional):
+    n = 10_000
+    frame = encode_command("RPUSH", "many", *[str(i) for i in range(n)])
+    for srv in targets(ember, redis_ref_optional):
+        with srv.raw() as c:
+            c.send(frame)
+            assert c.read_reply(timeout=20) == b":%d\r\n" % n, srv.name
+            assert c.call("LLEN", "many") == b":%d\r\n" % n, srv.name
+            assert c.call("LRANGE", "many", "-2", "-1") == b"*2\r\n$4\r\n9998\r\n$4\r\n9999\r\n"
+            keys = [f"key{i}" for i in range(10_000)]
+            assert c.call("MSET", *[x for k in keys for x in (k, "v")]) == b"+OK\r\n"
+            c.send_command("DEL", *keys, "many")
+            assert c.read_reply(timeout=20) == b":10001\r\n", srv.name
+
+
+def test_large_replies_to_a_slow_reader(ember):
+    """20 MiB of pipelined replies queued while the client reads nothing, then read
+    in small pieces: every byte arrives, in order."""
+    value = bytes(range(256)) * 40  # 10 KiB
+    n = 2000
+    with ember.raw() as c:
+        assert c.call("SET", "v", value) == b"+OK\r\n"
+        c.send(encode_command("GET", "v") * n + encode_command("ECHO", "end"))
+        one = b"$%d\r\n" % len(value) + value + b"\r\n"
+        got = bytearray()
+        want_len = len(one) * n
+        while len(got) < want_len:
+            got += c.read_exactly(min(4096, want_len - len(got)), timeout=20)
+        assert got == one * n
+        assert c.read_reply() == b"$3\r\nend\r\n"
+
+
+def test_select_is_per_connection(ember):
+    with ember.raw() as a, ember.raw() as b:
+        assert a.call("SELECT", "1") == b"+OK\r\n"
+        assert a.call("SET", "k", "db1") == b"+OK\r\n"
+        assert b.call("GET", "k") == b"$-1\r\n"
+        assert b.call("SET", "k", "db0") == b"+OK\r\n"
+        assert a.call("GET", "k") == b"$3\r\ndb1\r\n"
+    with ember.raw() as fresh:  # a new connection starts in db 0
+        assert fresh.call("GET", "k") == b"$3\r\ndb0\r\n"
+
+
+def test_interleaved_pipelines_keep_their_order(ember):
+    with ember.raw() as a, ember.raw() as b:
+        a.send(b"".join(encode_command("RPUSH", "la", str(i)) for i in range(300)))
+        b.send(b"".join(encode_command("RPUSH", "lb", str(i)) for i in range(300)))
+        assert a.read_replies(300) == [b":%d\r\n" % i for i in range(1, 301)]
+        assert b.read_replies(300) == [b":%d\r\n" % i for i in range(1, 301)]
+        a.send_command("LRANGE", "la", "0", "-1")
+        assert a.read_node().value[-1].value == b"299"
+
+
+def test_many_connections(ember):
+    conns = []
+    try:
+        for _ in range(300):
+            conns.append(ember.raw())
+        for i, c in enumerate(conns):
+            c.send_command("INCR", "shared")
+        got = sorted(int(c.read_reply()[1:-2]) for c in conns)
+        assert got == list(range(1, 301))
+    finally:
+        for c in conns:
+            c.close()
