@@ -42,7 +42,12 @@ struct blocking_state {
     int blocked_len;
     int blocked_cap;
     long long next_deadline; /* earliest deadline among blocked, 0 = none */
-    bool reblocked;          /* set when a re-executed command blocks again */
+    long long pause_end_ms;  /* CLIENT PAUSE in force until then, 0 = none */
+    bool pause_all;
+    struct client **postponed; /* FIFO of clients waiting for the pause to end */
+    int postponed_len;
+    int postponed_cap;
+    bool reblocked; /* set when a re-executed command blocks again */
 };
 
 static struct blocking_state bs;
@@ -76,6 +81,7 @@ void blocking_setup(void)
 
 void blocking_teardown(void)
 {
+    em_free(bs.postponed);
     for (int i = 0; i < bs.db_count; i++)
         dict_deinit(&bs.waiting[i], NULL);
     em_free(bs.waiting);
@@ -222,6 +228,14 @@ static void release_block(struct client *c)
 {
     struct client_block *b = c->blk;
     if (b == NULL) return;
+    for (int i = 0; i < bs.postponed_len; i++) {
+        if (bs.postponed[i] == c) {
+            memmove(&bs.postponed[i], &bs.postponed[i + 1],
+                    (size_t)(bs.postponed_len - i - 1) * sizeof(c));
+            bs.postponed_len--;
+            break;
+        }
+    }
     for (int i = 0; i < b->nkeys; i++) {
         queue_remove(b->db, b->keys[i], c);
         em_free((char *)b->keys[i].ptr);
@@ -347,9 +361,61 @@ void blocking_handle_ready(void)
     serving = false;
 }
 
+/* ---- CLIENT PAUSE ---- */
+
+void blocking_pause(long long end_ms, bool all)
+{
+    if (bs.pause_end_ms == 0 || end_ms > bs.pause_end_ms) bs.pause_end_ms = end_ms;
+    /* Redis keeps the stricter kind while pauses overlap. */
+    bs.pause_all = bs.pause_all || all;
+}
+
+bool blocking_is_paused_for(const struct client *c, const struct command *cmd)
+{
+    (void)c;
+    if (bs.pause_end_ms == 0) return false;
+    if (bs.pause_all) return true;
+    return (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
+}
+
+void blocking_postpone(struct client *c)
+{
+    if (c->flags & CLIENT_REEXEC) {
+        bs.reblocked = true;
+        return;
+    }
+    blocking_block(c, NULL, 0, 0, BLOCK_REPLY_NULL);
+    if (bs.postponed_len == bs.postponed_cap) {
+        bs.postponed_cap = bs.postponed_cap ? bs.postponed_cap * 2 : 8;
+        bs.postponed = em_realloc(bs.postponed, (size_t)bs.postponed_cap * sizeof(*bs.postponed));
+    }
+    bs.postponed[bs.postponed_len++] = c;
+}
+
+void blocking_unpause(void)
+{
+    bs.pause_end_ms = 0;
+    bs.pause_all = false;
+    /* Re-run postponed commands in arrival order; each may postpone again
+     * if a new pause began meanwhile. */
+    int n = bs.postponed_len;
+    struct client **order = em_malloc((size_t)(n > 0 ? n : 1) * sizeof(*order));
+    memcpy(order, bs.postponed, (size_t)n * sizeof(*order));
+    for (int i = 0; i < n; i++) {
+        struct client *c = order[i];
+        if (c->blk == NULL) continue;
+        if (reexecute(c)) {
+            release_block(c);
+            client_process_pending(c);
+        }
+    }
+    em_free(order);
+}
+
 void blocking_handle_timeouts(void)
 {
     long long now = clock_ms();
+    if (bs.pause_end_ms != 0 && now >= bs.pause_end_ms) blocking_unpause();
     if (bs.next_deadline == 0 || now < bs.next_deadline) return;
     long long next = 0;
     int due_len = 0;

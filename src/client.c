@@ -10,6 +10,7 @@
 #include "ember/auth.h"
 #include "ember/blocking.h"
 #include "ember/command.h"
+#include "ember/diag.h"
 #include "ember/log.h"
 #include "ember/mem.h"
 #include "ember/multi.h"
@@ -42,6 +43,7 @@ void client_destroy(struct client *c)
     blocking_forget(c);
     multi_release(c);
     pubsub_release(c);
+    diag_forget(c);
     resp_parser_deinit(&c->parser);
     reply_release(c);
     em_free(c->qbuf);

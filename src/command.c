@@ -13,6 +13,7 @@
 #include "ember/auth.h"
 #include "ember/blocking.h"
 #include "ember/client.h"
+#include "ember/diag.h"
 #include "ember/evict.h"
 #include "ember/mem.h"
 #include "ember/multi.h"
@@ -26,8 +27,8 @@
 #include <strings.h>
 
 static struct command *const families[] = {
-    string_commands, keys_commands,  expire_commands, list_commands, hash_commands,   set_commands,
-    zset_commands,   multi_commands, pubsub_commands, auth_commands, server_commands,
+    string_commands, keys_commands,  expire_commands, list_commands, hash_commands, set_commands,
+    zset_commands,   multi_commands, pubsub_commands, auth_commands, diag_commands, server_commands,
 };
 #define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
 
@@ -172,13 +173,15 @@ void command_call(struct client *c, struct command *cmd)
     c->last_cmd = cmd;
     long long start = clock_mono_us();
     cmd->proc(c);
-    cmd->usec += clock_mono_us() - start;
+    long long usec = clock_mono_us() - start;
+    cmd->usec += usec;
     cmd->calls++;
     if (server.stats.total_error_replies != errors) cmd->failed_calls++;
     c->flags &= ~(unsigned)CLIENT_REPLY_SKIP;
     c->commands_processed++;
     server.stats.total_commands_processed++;
     if (server.dirty != dirty) command_after_write(c);
+    diag_after_command(c, cmd, usec);
 }
 
 /* A command refused before it ran; inside MULTI it also dooms EXEC. */
@@ -246,6 +249,11 @@ void command_dispatch(struct client *c)
                         "QUIT / RESET are allowed in this context",
                         command_fullname(cmd, full, sizeof(full)));
         rejected(c, cmd);
+        return;
+    }
+    /* CLIENT PAUSE: the command waits, then runs as if just received. */
+    if (blocking_is_paused_for(c, cmd) && !(c->flags & CLIENT_MULTI)) {
+        blocking_postpone(c);
         return;
     }
     /* maxmemory: evict first; refuse growing commands if that fails. */

@@ -306,6 +306,14 @@ static const struct directive directives[] = {
     INT_CONFIG("hz", NULL, MUT, hz, 0, INT_MAX, "10", apply_hz),
     INT_CONFIG("lfu-log-factor", NULL, MUT, lfu_log_factor, 0, INT_MAX, "10", NULL),
     INT_CONFIG("lfu-decay-time", NULL, MUT, lfu_decay_time, 0, INT_MAX, "1", NULL),
+    INT_CONFIG("slowlog-log-slower-than", NULL, MUT, slowlog_log_slower_than, -1, LLONG_MAX,
+               "10000", NULL),
+    INT_CONFIG("slowlog-max-len", NULL, MUT, slowlog_max_len, 0, LONG_MAX, "128", NULL),
+    INT_CONFIG("latency-monitor-threshold", NULL, MUT, latency_monitor_threshold, 0, LLONG_MAX, "0",
+               NULL),
+    BOOL_CONFIG("latency-tracking", MUT, latency_tracking, "yes", NULL),
+    INT_CONFIG("busy-reply-threshold", "lua-time-limit", MUT, busy_reply_threshold, 0, LONG_MAX,
+               "5000", NULL),
 };
 
 #define DIRECTIVE_COUNT (sizeof(directives) / sizeof(directives[0]))

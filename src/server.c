@@ -12,6 +12,7 @@
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/command.h"
+#include "ember/diag.h"
 #include "ember/list.h"
 #include "ember/log.h"
 #include "ember/mem.h"
@@ -110,6 +111,7 @@ int server_init_embedded(void)
     blocking_setup();
     multi_setup();
     pubsub_setup();
+    diag_setup();
     server.ks.on_ready = on_key_ready;
     server.ks.on_touch = on_key_touched;
     server.ks.on_flush = on_db_flush;
@@ -128,6 +130,7 @@ void server_deinit(void)
     blocking_teardown();
     multi_teardown();
     pubsub_teardown();
+    diag_teardown();
     keyspace_deinit(&server.ks);
     em_free(server.read_buf);
     server.read_buf = NULL;

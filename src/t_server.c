@@ -10,6 +10,7 @@
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/db.h"
+#include "ember/diag.h"
 #include "ember/log.h"
 #include "ember/mem.h"
 #include "ember/multi.h"
@@ -402,6 +403,40 @@ static void client_no_evict(struct client *c)
     } else {
         reply_syntax_error(c);
     }
+}
+
+/* CLIENT PAUSE timeout [WRITE|ALL] */
+static void client_pause(struct client *c)
+{
+    long long ms;
+    if (!str_to_ll(c->argv[2].ptr, c->argv[2].len, &ms)) {
+        reply_error(c, "ERR timeout is not an integer or out of range");
+        return;
+    }
+    if (ms < 0) {
+        reply_error(c, "ERR timeout is negative");
+        return;
+    }
+    bool all = true;
+    if (c->argc == 4) {
+        if (arg_is(c, 3, "write")) {
+            all = false;
+        } else if (!arg_is(c, 3, "all")) {
+            reply_error(c, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+            return;
+        }
+    } else if (c->argc > 4) {
+        reply_syntax_error(c);
+        return;
+    }
+    blocking_pause(clock_ms() + ms, all);
+    reply_ok(c);
+}
+
+static void client_unpause(struct client *c)
+{
+    blocking_unpause();
+    reply_ok(c);
 }
 
 /* CLIENT UNBLOCK id [TIMEOUT|ERROR] */
@@ -1066,6 +1101,17 @@ static void commandstat_one(struct command *cmd, void *arg)
     }
 }
 
+static void latencystats_line(void *arg, const char *line)
+{
+    sb_printf(arg, "%s\r\n", line);
+}
+
+static void info_latencystats(struct sbuf *b)
+{
+    sb_printf(b, "# Latencystats\r\n");
+    diag_latencystats(latencystats_line, b);
+}
+
 static void info_commandstats(struct sbuf *b)
 {
     sb_printf(b, "# Commandstats\r\n");
@@ -1142,6 +1188,7 @@ static void cmd_info(struct client *c)
         {INFO_CPU, info_cpu},
         {INFO_COMMANDSTATS, info_commandstats},
         {INFO_ERRORSTATS, info_errorstats},
+        {INFO_LATENCYSTATS, info_latencystats},
     };
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
         if (!(sections & parts[i].bit)) continue;
@@ -1517,6 +1564,14 @@ static struct command client_subcommands[] = {
      .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
      .summary = "Set client eviction mode for the current connection", .since = "7.0.0",
      .complexity = "O(1)"},
+    {.name = "pause", .proc = client_pause, .arity = -3,
+     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
+     .summary = "Stop processing commands from clients for some time", .since = "3.0.0",
+     .complexity = "O(1)"},
+    {.name = "unpause", .proc = client_unpause, .arity = 2,
+     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
+     .summary = "Resume processing of clients that were paused", .since = "6.2.0",
+     .complexity = "O(N) Where N is the number of paused clients"},
     {.name = "unblock", .proc = client_unblock, .arity = -3,
      .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
      .summary = "Unblock a client blocked in a blocking command from a different connection",

@@ -21,6 +21,7 @@
 #include "ember/util.h"
 
 struct client;
+struct command;
 struct db;
 
 /* What a blocked command replies when its deadline passes. */
@@ -75,6 +76,19 @@ void blocking_handle_timeouts(void);
 
 /* Forgets a client that is going away (no reply). */
 void blocking_forget(struct client *c);
+
+/* ---- CLIENT PAUSE ---- */
+
+/* Pauses clients until `end_ms`: all commands, or (all == false) only
+ * commands that write or may replicate. A later pause extends, never
+ * shortens, as in Redis. */
+void blocking_pause(long long end_ms, bool all);
+void blocking_unpause(void);
+/* True if `cmd` from this client must wait for the pause to end. */
+bool blocking_is_paused_for(const struct client *c, const struct command *cmd);
+/* Postpones the client's command until the pause ends (it is re-executed
+ * then, in arrival order). */
+void blocking_postpone(struct client *c);
 
 /* Number of blocked clients (INFO blocked_clients). */
 int blocking_count(void);

@@ -56,6 +56,7 @@ struct command {
     long long usec;
     long long rejected_calls;
     long long failed_calls;
+    uint64_t *latency_hist; /* diag.c's latency buckets, allocated on first use */
 };
 
 /* Each t_*.c file exports its commands as an array ending with
@@ -77,6 +78,7 @@ extern struct command expire_commands[];
 extern struct command multi_commands[];
 extern struct command pubsub_commands[];
 extern struct command auth_commands[];
+extern struct command diag_commands[];
 
 /* Builds the lookup index; call once at start-up. */
 void command_setup(void);

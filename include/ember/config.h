@@ -91,6 +91,12 @@ struct config {
     int lfu_log_factor;
     int lfu_decay_time;
     int active_expire_effort; /* 1..10 */
+    /* Diagnostics */
+    long long slowlog_log_slower_than; /* microseconds; -1 disables, 0 logs all */
+    long long slowlog_max_len;
+    long long latency_monitor_threshold; /* milliseconds, 0 = off */
+    bool latency_tracking;               /* INFO latencystats, LATENCY HISTOGRAM */
+    long long busy_reply_threshold;      /* ms a script runs before -BUSY (lua-time-limit) */
     /* Encodings (Redis allows up to LONG_MAX; kept here capped at INT_MAX) */
     int list_max_listpack_size; /* negative: size classes as in Redis */
     int hash_max_listpack_entries;
