@@ -730,7 +730,8 @@ static void test_config_get_patterns(void **state)
                                 "hash-max-ziplist-entries=512\n"
                                 "hash-max-listpack-value=64\n"
                                 "hash-max-ziplist-value=64\n"
-                                "hz=10\n");
+                                "hz=10\n"
+                                "busy-reply-threshold=5000\n");
 
     /* An exact name answers under the name as asked. */
     memset(&s, 0, sizeof(s));
