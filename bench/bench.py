@@ -411,9 +411,18 @@ def bench_argv(port, clients, pipeline, requests, tests, cpu=None, extra=()):
     return argv
 
 
+def machine_ticks():
+    """(busy, steal) clock ticks of the whole machine from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (v + [0] * 8)[:8]
+    return user + nice + system + irq + softirq, steal
+
+
 def run_benchmark(srv, clients, pipeline, requests, tests, timeout, cpu=None):
     """One redis-benchmark run; returns a dict with rows and server CPU."""
     argv = bench_argv(srv.port, clients, pipeline, requests, tests, cpu)
+    busy0, steal0 = machine_ticks()
     ticks0, ns0 = srv.cpu_ticks(), srv.sched_ns()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
@@ -432,6 +441,7 @@ def run_benchmark(srv, clients, pipeline, requests, tests, timeout, cpu=None):
         res["crashed"] = True
         return res
     ticks1, ns1 = srv.cpu_ticks(), srv.sched_ns()
+    busy1, steal1 = machine_ticks()
     rows = [r for r in csv.reader(io.StringIO(out)) if r and r[0] != "test"]
     for m in re.finditer(r"^Error from server: (.*)$", err, re.M):
         res["error"] = res["error"] or f"error reply: {m.group(1).strip()}"
@@ -448,6 +458,11 @@ def run_benchmark(srv, clients, pipeline, requests, tests, timeout, cpu=None):
                server_sched_s=(ns1 - ns0) / 1e9 if ns0 else None,
                client_cpu_s=(ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime))
     res["cpu_us_per_req"] = res["server_cpu_s"] / nreq * 1e6
+    # CPU the rest of the machine used meanwhile (other tenants, the harness):
+    # the noise indicator printed beside each table.
+    foreign = (busy1 - busy0) / CLK_TCK - res["server_cpu_s"] - res["client_cpu_s"]
+    res["foreign_cpu_share"] = max(0.0, foreign) / (wall * (os.cpu_count() or 1))
+    res["steal_s"] = (steal1 - steal0) / CLK_TCK
     if res["server_sched_s"] is not None:
         res["sched_us_per_req"] = res["server_sched_s"] / nreq * 1e6
     return res
@@ -999,12 +1014,12 @@ def write_chart(res, outdir, workdir, metric, ylabel, fname):
         datafiles.append(path)
     png = os.path.join(outdir, fname)
     rows = (len(cfgs) + 1) // 2
-    gp = [f"set terminal pngcairo size 1400,{460 * rows} font 'sans,10'",
+    gp = [f"set terminal pngcairo size 1400,{40 + 440 * rows} font 'sans,10'",
           f"set output '{png}'", "set termoption noenhanced",
           "set style data histograms", "set style histogram clustered gap 1",
           "set style fill solid 0.85 border -1", "set boxwidth 0.9",
           "set xtics rotate by -30", "set grid ytics",
-          "set key outside top center horizontal",
+          "set key inside top left horizontal", "set offsets 0, 0, graph 0.12, 0",
           "set yrange [0:*]", f"set ylabel '{ylabel}'",
           f"set multiplot layout {rows},{2 if len(cfgs) > 1 else 1} "
           f"title '{ylabel}: {'ember slot = ' + os.path.basename(res['meta']['binaries']['ember']) if res['meta']['ember_is_standin'] else 'ember'}, redis-server {res['meta']['redis_version']}, "
@@ -1045,8 +1060,11 @@ def render_markdown(res, charts):
     mi = m["machine"]
     L.append(f"- Machine: {mi['nproc']} CPUs, {mi['cpu_model']}, kernel {mi['kernel']}, "
              f"Debian {mi['debian']}, {mi['mem_total']} RAM; "
-             + ("servers pinned to CPU 1, redis-benchmark to CPU 0." if m["pinned"]
-                else "unpinned (server and client share the 2 CPUs)."))
+             + ("servers pinned to CPU 1, redis-benchmark to CPU 0" if m["pinned"]
+                else "unpinned (server and client share the CPUs)")
+             + ("; " if "loadavg_start" in m else ".")
+             + (f"load average {' '.join(m['loadavg_start'])} at the start, "
+                f"{' '.join(m['loadavg_end'])} at the end." if "loadavg_start" in m else ""))
     L.append(f"- ember: `{m['binaries']['ember']}` (git {m['ember_git']}, "
              f"{m['ember_build']})")
     L.append(f"- redis: `{m['binaries']['redis']}`: {m['versions']['redis-server']}")
@@ -1090,6 +1108,14 @@ def render_markdown(res, charts):
                  "work (LRANGE returns `*0` there), so its column is the client's and kernel's "
                  "limit, not a fair competitor.")
         L.append("")
+        shares = [r["foreign_cpu_share"] for cases in tp.values() for case in cases.values()
+                  for rs in case["runs"].values() for r in rs if "foreign_cpu_share" in r]
+        if shares:
+            L.append(f"Other load: while the runs lasted, processes other than the measured "
+                     f"server and redis-benchmark used a median of {statistics.median(shares):.0%}"
+                     f" of the machine's {os.cpu_count()} CPUs (at most {max(shares):.0%}); "
+                     "per-configuration medians are under each table heading.")
+            L.append("")
         devs = [abs(r["cpu_us_per_req"] / r["sched_us_per_req"] - 1)
                 for cases in tp.values() for case in cases.values()
                 for rs in case["runs"].values() for r in rs
@@ -1108,8 +1134,12 @@ def render_markdown(res, charts):
             L.append(f"### -c {c} -P {p} -r {KEYSPACE}")
             L.append("")
             first = next(iter(cases.values()))
+            cshares = [r["foreign_cpu_share"] for case in cases.values()
+                       for rs in case["runs"].values() for r in rs if "foreign_cpu_share" in r]
+            other = (f"; other load {statistics.median(cshares):.0%} of the machine (median)"
+                     if cshares else "")
             L.append(f"`{first['argv'].replace(' -t ' + first['test'], ' -t TEST')}`"
-                     f" (-n per test in the table)")
+                     f" (-n per test in the table{other})")
             L.append("")
             L.append("| test | -n | ember req/s | redis req/s | ceiling req/s | ember/redis | "
                      "ember/ceiling | p50 ms e / r | p99 ms e / r | CPU µs/req e / r / ceil | "
@@ -1231,7 +1261,8 @@ def pct(x):
 def render_snippet(res, charts):
     """A short block README.md can include; links are relative to the repo root."""
     m = res["meta"]
-    L = [f"Benchmarks from `bench/run.sh` ({m['mode']} mode, {m['date'][:10]}, "
+    L = [f"Benchmarks from `bench/run.sh` (ember {m['ember_git']}, {m['mode']} mode, "
+         f"{m['date'][:10]}, "
          f"{m['machine']['nproc']} CPUs {m['machine']['cpu_model']}, "
          f"{m['versions']['redis-server'].split(' sha')[0]}); ratios are ember / redis-server "
          "measured in the same run, medians of alternating rounds. "
@@ -1295,7 +1326,8 @@ def build_ember(args):
         if arch.returncode != 0:
             sys.exit(f"bench: git archive {args.rev}: {arch.stderr.decode().strip()}")
         subprocess.run(["tar", "-x", "-C", src], input=arch.stdout, check=True)
-    cmds = [["cmake", "-S", src, "-B", bdir, "-DCMAKE_BUILD_TYPE=Release"],
+    cmds = [["cmake", "-S", src, "-B", bdir, "-DCMAKE_BUILD_TYPE=Release",
+             f"-DCMAKE_C_FLAGS={args.cflags}"],
             ["cmake", "--build", bdir, "-j2", "--target", "ember-server"]]
     with open(logpath, "w") as logf:
         for c in cmds:
@@ -1318,6 +1350,37 @@ def build_storeless():
     if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
         subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-o", out, src], check=True)
     return out
+
+
+def in_run_order(res):
+    """Configurations and tests in the harness's own order (a results.json
+    written with sorted keys would otherwise reorder the tables)."""
+    tp = res.get("throughput")
+    if tp:
+        res["throughput"] = {c: {t: tp[c][t] for t in ALL_TESTS if t in tp[c]}
+                             for c in ALL_CONFIGS if c in tp}
+    return res
+
+
+def write_outputs(res, outdir, workdir):
+    """RESULTS.md, SNIPPET.md, results.json and the charts from one result."""
+    os.makedirs(outdir, exist_ok=True)
+    res = in_run_order(res)
+    charts = {}
+    for metric, ylabel, fname in (("rps", "thousand requests/s", "throughput.png"),
+                                  ("cpu_us_per_req", "server CPU us per request",
+                                   "cpu_per_request.png")):
+        png = write_chart(res, outdir, workdir, metric, ylabel, fname)
+        if png:
+            charts[fname] = png
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    with open(os.path.join(outdir, "RESULTS.md"), "w") as f:
+        f.write(render_markdown(res, charts) + "\n")
+    with open(os.path.join(outdir, "SNIPPET.md"), "w") as f:
+        f.write(render_snippet(res, charts) + "\n")
+    log(f"wrote {outdir}/RESULTS.md, SNIPPET.md, results.json"
+        + "".join(f", {c}" for c in charts))
 
 
 def env_list(name, default):
@@ -1356,10 +1419,16 @@ def parse_args():
     ap.add_argument("--rev", default=os.environ.get("BENCH_REV"),
                     help="build ember from this commit (git archive) instead of the work tree, "
                          "e.g. HEAD (env BENCH_REV)")
+    ap.add_argument("--cflags", default=os.environ.get("BENCH_CFLAGS", ""),
+                    help="extra CMAKE_C_FLAGS for ember's build, e.g. "
+                         "-Wno-error=maybe-uninitialized while a warning breaks Release "
+                         "(reported in the results; env BENCH_CFLAGS)")
     ap.add_argument("--no-build", action="store_true",
                     help="use the existing bench/.build/ember/ember-server")
     ap.add_argument("--pin", action="store_true", default=bool(os.environ.get("BENCH_PIN")),
                     help="pin servers to CPU 1 and redis-benchmark to CPU 0 (env BENCH_PIN=1)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="re-render RESULTS.md, SNIPPET.md and charts from OUT/results.json")
     ap.add_argument("--run-timeout", type=float, default=300.0,
                     help="seconds one redis-benchmark run may take")
     ap.add_argument("--out", default=os.environ.get("BENCH_OUT",
@@ -1387,6 +1456,14 @@ def parse_args():
 
 def main():
     args = parse_args()
+    if args.report_only:
+        # Re-render the reports of an earlier run without measuring anything.
+        with open(os.path.join(args.out, "results.json")) as f:
+            res = json.load(f)
+        workdir = tempfile.mkdtemp(prefix="ember-bench.")
+        write_outputs(res, args.out, workdir)
+        shutil.rmtree(workdir, ignore_errors=True)
+        return 0
     need = ["redis-benchmark", "gcc"]
     need += ["valgrind", "callgrind_control"] if "instructions" in args.parts else []
     need += ["strace"] if "syscalls" in args.parts else []
@@ -1410,6 +1487,8 @@ def main():
         ember = build_ember(args)
         ember_build = (f"Release build of commit {args.rev} in bench/.build/ember-rev"
                        if args.rev else "Release build of the work tree in bench/.build/ember")
+        if args.cflags:
+            ember_build += f", extra CFLAGS `{args.cflags}`"
     if not os.access(ember, os.X_OK):
         sys.exit(f"bench: no ember binary at {ember}")
     binaries = {"ember": ember, "redis": os.path.abspath(shutil.which(args.redis) or args.redis),
@@ -1425,6 +1504,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="ember-bench.")
     vers = versions(binaries)
     started = datetime.datetime.now(datetime.timezone.utc)
+    load_start = open("/proc/loadavg").read().split()[:3]
     h = Harness(args, binaries, workdir)
     log(f"ember slot: {ember}{' (stand-in)' if standin else ''}; work dir {workdir}")
     try:
@@ -1455,27 +1535,14 @@ def main():
         "ember_build": ember_build, "machine": machine_info(), "versions": vers,
         "redis_version": (re.search(r"v=(\S+)", vers["redis-server"]) or ["", "?"])[1],
         "cmdlines": h.cmdlines, "keyspace": KEYSPACE,
+        "loadavg_start": load_start, "loadavg_end": open("/proc/loadavg").read().split()[:3],
     }
-    charts = {}
-    for metric, ylabel, fname in (("rps", "thousand requests/s", "throughput.png"),
-                                  ("cpu_us_per_req", "server CPU us per request",
-                                   "cpu_per_request.png")):
-        png = write_chart(res, args.out, workdir, metric, ylabel, fname)
-        if png:
-            charts[fname] = png
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(res, f, indent=1, sort_keys=True)
-    with open(os.path.join(args.out, "RESULTS.md"), "w") as f:
-        f.write(render_markdown(res, charts) + "\n")
-    with open(os.path.join(args.out, "SNIPPET.md"), "w") as f:
-        f.write(render_snippet(res, charts) + "\n")
+    write_outputs(res, args.out, workdir)
     shutil.rmtree(os.path.join(workdir, "callgrind"), ignore_errors=True)
     if h.events:
         log(f"problems were seen; server logs kept in {workdir}")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
-    log(f"wrote {args.out}/RESULTS.md, SNIPPET.md, results.json"
-        + "".join(f", {c}" for c in charts))
     return 0
 
 
