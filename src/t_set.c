@@ -343,13 +343,15 @@ static void spop_count(struct client *c)
     size_t size = set_size(&s);
     notify(c, NOTIFY_SET, "spop", key);
     if ((unsigned long long)count >= size) {
-        /* Everything goes: reply the set and delete the key. */
+        /* Everything goes: reply the set and delete the key. Redis replies
+         * through SUNION's code here, whose read lookup counts a hit. */
+        db_count_lookup(c->db, true);
         reply_set_len(c, (long long)size);
         reply_members(c, &s);
         db_delete_at(c->db, &ref);
         notify(c, NOTIFY_GENERIC, "del", key);
         db_touch(c->db, key);
-        server.dirty += (long long)size + 1;
+        server.dirty += (long long)size;
         return;
     }
     size_t n = (size_t)count, remaining = size - n;
@@ -372,7 +374,7 @@ static void spop_count(struct client *c)
     }
     set_store_obj(o, &s);
     db_touch(c->db, key);
-    server.dirty += count + 1;
+    server.dirty += count;
 }
 
 /* SPOP key [count]: without count, one random member (removed) or nil. */
