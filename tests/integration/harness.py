@@ -296,6 +296,7 @@ class Server:
                         and self.fixed_port is None and attempt + 1 < attempts):
                     continue
                 self.kill()
+                self.proc = None  # reported by the raise; nothing left to stop
                 raise
         raise AssertionError("unreachable")
 
@@ -320,8 +321,8 @@ class Server:
             try:
                 with RawConn(self.port, timeout=1.0) as c:
                     reply = c.call("PING")
-                if reply == b"+PONG\r\n":
-                    return
+                if reply == b"+PONG\r\n" or reply.startswith(b"-NOAUTH"):
+                    return  # up (with requirepass, PING needs AUTH first)
                 last = f"PING answered {reply!r}"
             except (OSError, TimeoutError, ConnectionClosed, RespProtocolError) as e:
                 last = repr(e)

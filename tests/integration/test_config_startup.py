@@ -106,6 +106,8 @@ BAD_CONFIGS = [
     ("arity", "hz\n", [], 1, "hz", "wrong number of arguments"),
     ("quotes", "port 0\nbind \"127.0.0.1\n", [], 2, "bind \"127.0.0.1", "Unbalanced quotes in configuration line"),
     ("cmdline", None, ["--port", "0", "--nosuch", "1"], 3, "nosuch \"1\"", "Bad directive or wrong number of arguments"),
+    ("cmdline-value", None, ["--port", "99999"], 2, "port \"99999\"", "argument must be between 0 and 65535 inclusive"),
+    ("dir", "port 0\ndir /nonexistent/ember-dir\n", [], 2, "dir /nonexistent/ember-dir", "No such file or directory"),
 ]
 
 FATAL_FIRST = re.compile(r"^\*\*\* FATAL CONFIG FILE ERROR \(.+\) \*\*\*$")
@@ -272,3 +274,84 @@ def test_maxclients_rejects_extra_connection(start_ember):
     finally:
         a.close()
         b.close()
+
+
+# --- more start-up paths
+
+
+def test_include_directive(start_ember, tmp_path):
+    inc = write_conf(tmp_path / "included.conf", "databases 3\nhz 7\n")
+    conf = write_conf(tmp_path / "main.conf", f"hz 5\ninclude {inc}\n")
+    srv = start_ember(conf)
+    with srv.raw() as c:
+        assert c.call("SELECT", "2") == b"+OK\r\n"
+        assert c.call("SELECT", "3") == b"-ERR DB index is out of range\r\n"
+        assert c.call("CONFIG", "GET", "hz") == b"*2\r\n$2\r\nhz\r\n$1\r\n7\r\n"
+
+
+def test_port_in_use_exits_nonzero():
+    import socket
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    try:
+        proc = run_ember(["--port", port, "--bind", "127.0.0.1"])
+    finally:
+        holder.close()
+    assert proc.returncode != 0, proc.stdout
+    assert "already in use" in proc.stdout.lower() and str(port) in proc.stdout, proc.stdout
+
+
+def test_unopenable_logfile_is_fatal(tmp_path):
+    proc = run_ember(["--port", "0", "--logfile", tmp_path / "no" / "such" / "dir.log"])
+    assert proc.returncode != 0, proc.stdout
+    assert "*** FATAL CONFIG FILE ERROR" in proc.stdout, proc.stdout
+    assert "Can't open the log file: No such file or directory" in proc.stdout, proc.stdout
+
+
+def test_logfile_receives_the_log(start_ember, tmp_path):
+    log = tmp_path / "ember.log"
+    srv = start_ember("--logfile", log)
+    end = time.monotonic() + 10
+    while "Ready to accept connections" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < end, f"log file: {log.read_text() if log.exists() else '(none)'}"
+        time.sleep(0.01)
+    assert srv.stop() == 0
+    assert "SIGTERM" in log.read_text()
+
+
+AUTH_STEPS = [
+    (("GET", "k"), b"-NOAUTH Authentication required.\r\n"),
+    (("PING",), b"-NOAUTH Authentication required.\r\n"),
+    (("AUTH", "wrong"), b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"),
+    (("AUTH", "default", "wrong"), b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"),
+    (("AUTH", "a", "b", "c"), b"-ERR syntax error\r\n"),
+    (("AUTH", "s3cret"), b"+OK\r\n"),
+    (("SET", "k", "v"), b"+OK\r\n"),
+    (("AUTH", "default", "s3cret"), b"+OK\r\n"),
+]
+
+
+def auth_replies(srv):
+    with srv.raw() as c:
+        return [c.call(*args) for args, _ in AUTH_STEPS]
+
+
+def test_requirepass(start_ember):
+    got = auth_replies(start_ember("--requirepass", "s3cret"))
+    assert got == [want for _, want in AUTH_STEPS]
+
+
+def test_requirepass_reference(start_redis):
+    got = auth_replies(start_redis("--requirepass", "s3cret"))
+    assert got == [want for _, want in AUTH_STEPS]
+
+
+def test_idle_timeout_closes_idle_clients(start_ember):
+    srv = start_ember("--timeout", "1")
+    with srv.raw() as idle:
+        assert idle.call("PING") == b"+PONG\r\n"
+        assert idle.wait_closed(timeout=10) == b""  # closed after about a second
+    with srv.raw() as c:  # the server is fine
+        assert c.call("PING") == b"+PONG\r\n"
