@@ -488,6 +488,7 @@ class Harness:
         self.results = {}
         self.cmdlines = {}
         self.perf_breakdown = True
+        self.cg_top = {}
         self.server_cpu = 1 if args.pin else None
         self.client_cpu = 0 if args.pin else None
 
@@ -553,6 +554,7 @@ class Harness:
                         r = run_benchmark(s, clients, pipeline, n, [test], a.run_timeout,
                                           self.client_cpu)
                         r["round"] = rnd
+                        r.pop("argv", None)  # the case's argv, with the port filled in
                         case["runs"][lbl].append(r)
                         if r["error"]:
                             self.event(f"{lbl}: {cfg} {test} round {rnd + 1}: {r['error']}")
@@ -677,6 +679,7 @@ class Harness:
                     continue
                 nreq = n * len(tests)
                 res[name] = {"ir": ir, "requests": nreq, "ir_per_req": ir / nreq,
+                             "top": self.cg_top.get((lbl, "wl-" + name.replace(",", "-")), []),
                              "wall_s": r["wall_s"], "argv": r["argv"],
                              "idle_share": (res["idle_ir_per_s"] * r["wall_s"] / ir
                                             if res["idle_ir_per_s"] is not None else None)}
@@ -713,6 +716,7 @@ class Harness:
                 for line in f:
                     if line.startswith(("totals:", "summary:")):
                         total = int(line.split()[1])
+                self.cg_top[(s.label, name)] = annotate_top(path)
                 return total
         return None
 
@@ -805,6 +809,53 @@ class Harness:
             return {"error": "no strace summary"}
         total = table.pop("total")["calls"]
         return {"total": total, "by_syscall": {k: v["calls"] for k, v in table.items()}}
+
+
+def annotate_top(path, n=12):
+    """The n functions with the most self instructions in a callgrind dump,
+    as [name [object], share of the total]: where the profile says the cost is.
+    Parsed here because callgrind_annotate 3.19 charges a window opened by
+    callgrind_control --zero wholly to __libc_start_main."""
+    names = {"fn": {}, "ob": {}}
+
+    def resolve(kind, rest):
+        m = re.match(r"\((\d+)\)(?:\s+(.*))?$", rest.strip())
+        if not m:
+            return rest.strip()
+        if m.group(2) is not None:
+            names[kind][m.group(1)] = m.group(2)
+        return names[kind].get(m.group(1), "?")
+
+    cost = {}
+    cur, ob, skip = None, "", False
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                c = line[:1]
+                if c.isdigit() or c in "+-*":
+                    if skip:  # the inclusive cost of a call, not self cost
+                        skip = False
+                        continue
+                    parts = line.split()
+                    if cur is not None and len(parts) >= 2:
+                        cost[cur] = cost.get(cur, 0) + int(parts[1])
+                elif line.startswith("fn="):
+                    cur = (resolve("fn", line[3:]), ob)
+                elif line.startswith("cfn="):
+                    resolve("fn", line[4:])
+                elif line.startswith("ob="):
+                    ob = resolve("ob", line[3:])
+                elif line.startswith("cob="):
+                    resolve("ob", line[4:])
+                elif line.startswith("calls="):
+                    skip = True
+    except (OSError, ValueError):
+        return []
+    total = sum(cost.values())
+    if not total:
+        return []
+    top = sorted(cost.items(), key=lambda kv: -kv[1])[:n]
+    return [[f"{fn} [{os.path.basename(obj)}]", v / total] for (fn, obj), v in top]
 
 
 def parse_strace(path):
@@ -1209,6 +1260,22 @@ def render_markdown(res, charts):
                      f"{fmt(ratio(e.get('ir_per_req'), r.get('ir_per_req')))} | "
                      f"{fmt(pct(e.get('idle_share')), 1, '%')} / {fmt(pct(r.get('idle_share')), 1, '%')} |")
         L.append("")
+
+        for lbl in ("ember", "redis"):
+            for wl in ("set", "get"):
+                top = srv.get(lbl, {}).get(wl, {}).get("top")
+                if not top:
+                    continue
+                L.append(f"<details><summary>{lbl}, {wl.upper()}: functions with the most "
+                         "self instructions</summary>")
+                L.append("")
+                L.append("| share | function |")
+                L.append("|---:|---|")
+                for where, share in top:
+                    L.append(f"| {share:.1%} | `{where}` |")
+                L.append("")
+                L.append("</details>")
+                L.append("")
 
     sc = res.get("syscalls")
     if sc:
