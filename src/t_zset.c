@@ -1317,7 +1317,9 @@ static void setop_generic(struct client *c, int numkeys_idx, enum setop op, bool
     }
     if (op != SETOP_DIFF) sort_by_size(src, (long)n);
 
-    struct result res = {new_zset(true), limits()};
+    /* A skip list, as Redis builds it: it keeps a -0 score (a listpack would
+     * not) for the reply; a stored result is packed afterwards if it fits. */
+    struct result res = {new_zset(false), limits()};
     if (op == SETOP_INTER) {
         struct inter_ctx k = {src, (long)n, a.agg, card ? NULL : &res, 0, a.limit};
         if (src[0].len > 0) source_walk(&src[0], inter_one, &k);
