@@ -427,6 +427,13 @@ size_t set_container_size(const void *ptr, enum obj_enc enc)
     return set_memory(&s);
 }
 
+void *set_dup_container(const void *ptr, enum obj_enc enc)
+{
+    struct set s = decode((void *)ptr, enc), copy;
+    set_dup(&copy, &s);
+    return encode(&copy);
+}
+
 /* ---- Reading ---- */
 
 size_t set_size(const struct set *s)

@@ -44,6 +44,7 @@ void t_set_setup(void)
 {
     obj_register_free(OBJ_SET, set_free_container);
     obj_register_size(OBJ_SET, set_container_size);
+    obj_register_dup(OBJ_SET, set_dup_container);
     registered = true;
 }
 

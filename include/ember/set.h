@@ -105,12 +105,15 @@ void set_store_obj(struct dict_node *o, const struct set *s);
 struct dict_node *set_create_obj(struct slice key, const struct set *s);
 /* The encoding Redis 7.0 would report for `s`: OBJ_ENC_INTSET or _HT. */
 enum obj_enc set_reported_enc(const struct set *s);
-/* The obj_free_fn and obj_size_fn for OBJ_SET (they decode the tag). */
+/* The obj_free_fn, obj_size_fn and obj_dup_fn for OBJ_SET (they decode
+ * the tag; the copy comes back tagged the same way, for the same reported
+ * encoding). */
 void set_free_container(void *ptr, enum obj_enc enc);
 size_t set_container_size(const void *ptr, enum obj_enc enc);
+void *set_dup_container(const void *ptr, enum obj_enc enc);
 
-/* Registers the two functions above with object.c. Declared here, defined
- * in t_set.c; the server calls it once at start-up. */
+/* Registers the three functions above with object.c. Declared here,
+ * defined in t_set.c; the server calls it once at start-up. */
 void t_set_setup(void);
 
 /* ---- Reading ---- */

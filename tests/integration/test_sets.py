@@ -486,6 +486,36 @@ def test_sscan_errors(r):
 
 
 # ---------------------------------------------------------------------------
+# Keys holding sets: COPY, RENAME, expiry
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_copy_and_rename(r, form):
+    members = FORMS[form]
+    fill(r, "s", members)
+    assert r.copy("s", "c") == 1
+    r.sadd("c", "extra")
+    r.srem("s", members[0])
+    assert r.smembers("c") == set(members) | {"extra"}
+    assert r.smembers("s") == set(members[1:])
+    assert enc(r, "c") == "hashtable"
+    assert r.copy("s", "i") == 1
+    assert enc(r, "i") == enc(r, "s")
+    r.rename("s", "t")
+    assert r.smembers("t") == set(members[1:]) and r.exists("s") == 0
+    assert enc(r, "t") == ("intset" if form == "intset" else "hashtable")
+
+
+def test_expired_set_is_gone(r):
+    r.sadd("s", "a", "b")
+    r.pexpire("s", 1)
+    time.sleep(0.05)
+    assert r.scard("s") == 0
+    assert r.sadd("s", "c") == 1
+    assert r.smembers("s") == {"c"} and r.ttl("s") == -1
+
+
+# ---------------------------------------------------------------------------
 # Types and arity
 
 

@@ -340,6 +340,16 @@ static void test_keyspace_entry(void **state)
     assert_int_equal(back.enc, OBJ_ENC_LISTPACK);
     assert_ptr_equal(back.ptr, s.ptr);
     assert_int_equal(set_container_size(obj_ptr(o), obj_enc(o)), set_memory(&s));
+    /* COPY's copier hands back a pointer tagged like the original. */
+    void *dup = set_dup_container(obj_ptr(o), obj_enc(o));
+    assert_ptr_not_equal(dup, obj_ptr(o));
+    struct dict_node *o2 = obj_create_ptr(SLICE_LIT("copy"), OBJ_SET, obj_enc(o), dup, -1);
+    struct set copy = set_of_obj(o2);
+    assert_int_equal(copy.enc, OBJ_ENC_LISTPACK);
+    assert_int_equal(set_size(&copy), 2);
+    assert_true(set_contains(&copy, SLICE_LIT("7")) && set_contains(&copy, SLICE_LIT("a")));
+    set_free_container(obj_ptr(o2), obj_enc(o2));
+    em_free(o2);
     /* Grow into a table and store back. */
     for (int i = 0; i < 200; i++) {
         char buf[16];
