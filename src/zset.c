@@ -316,6 +316,9 @@ static struct zskiplist *sl_create(void)
 
 static void sl_destroy(struct zskiplist *sl)
 {
+    /* The table first: its walk reads the nodes' chain links. Its type frees
+     * nothing; the list walk below frees every node once. */
+    dict_deinit(&sl->dict, NULL);
     struct dict_node *n = body(sl->header)->forward[0];
     while (n != NULL) {
         struct dict_node *next = body(n)->forward[0];
@@ -323,7 +326,6 @@ static void sl_destroy(struct zskiplist *sl)
         n = next;
     }
     em_free(sl->header);
-    dict_deinit(&sl->dict, NULL); /* the type frees nothing: the nodes are gone */
     em_free(sl);
 }
 
