@@ -13,6 +13,7 @@
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/diag.h"
+#include "ember/hash.h"
 #include "ember/list.h"
 #include "ember/log.h"
 #include "ember/mem.h"
@@ -20,6 +21,8 @@
 #include "ember/net.h"
 #include "ember/pubsub.h"
 #include "ember/reply.h"
+#include "ember/set.h"
+#include "ember/zset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +111,9 @@ int server_init_embedded(void)
     server.read_buf = em_malloc(server.read_buf_size);
     command_setup();
     t_list_setup();
+    t_set_setup();
+    t_hash_setup();
+    t_zset_setup();
     blocking_setup();
     multi_setup();
     pubsub_setup();
