@@ -78,6 +78,8 @@ extern struct command expire_commands[];
 extern struct command multi_commands[];
 extern struct command pubsub_commands[];
 extern struct command auth_commands[];
+extern struct command script_commands[];
+extern struct command function_commands[];
 extern struct command diag_commands[];
 
 /* Builds the lookup index; call once at start-up. */
