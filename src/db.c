@@ -59,10 +59,33 @@ void db_touch(struct db *db, struct slice key)
 
 /* Records an access for eviction: the LRU clock (or, under an LFU policy,
  * the LFU counter) in the entry's 24-bit field. Owned by the eviction
- * work (issue 8). */
+ * work (issue 8; evict.h has the same LFU arithmetic for reading it back).
+ *
+ * LFU is Redis's updateLFU: the counter first loses one per lfu_decay_time
+ * minutes since its last update (the high 16 bits, minutes mod 2^16), then
+ * grows by one with probability 1 / ((counter - 5) * lfu_log_factor + 1),
+ * 5 being the value new keys start at, so it counts hits logarithmically
+ * up to 255. */
 static inline void note_access(struct db *db, struct dict_node *o)
 {
-    obj_set_lru(o, db->ks->lru_clock);
+    struct keyspace *ks = db->ks;
+    if (!ks->lfu) {
+        obj_set_lru(o, ks->lru_clock);
+        return;
+    }
+    uint32_t now = (uint32_t)(clock_ms() / 60000) & 0xFFFFu;
+    uint32_t ldt = obj_lru(o) >> 8, counter = obj_lru(o) & 0xFFu;
+    uint32_t elapsed = now >= ldt ? now - ldt : 0xFFFFu - ldt + now;
+    if (ks->lfu_decay_time > 0) {
+        uint32_t periods = elapsed / (uint32_t)ks->lfu_decay_time;
+        counter = periods > counter ? 0 : counter - periods;
+    }
+    if (counter < 255) {
+        double base = counter > 5 ? (double)(counter - 5) : 0.0;
+        double r = (double)(rng_next(&ks->rng) >> 11) * 0x1.0p-53; /* [0, 1) */
+        if (r < 1.0 / (base * ks->lfu_log_factor + 1.0)) counter++;
+    }
+    obj_set_lru(o, now << 8 | counter);
 }
 
 /* Deletes an expired entry and tells the hooks. */

@@ -59,6 +59,13 @@ struct keyspace {
     keyspace_flush_fn *on_flush;
     void *hook_ctx;
     uint32_t lru_clock; /* seconds, 24 bits, refreshed by the cron */
+    /* Eviction (evict.c keeps these in step with the configuration): under an
+     * LFU policy each entry's 24-bit lru field holds Redis's LFU layout,
+     * last-decrement minutes (16 bits) and a logarithmic counter (8 bits),
+     * instead of the LRU clock. */
+    bool lfu;
+    int lfu_log_factor;
+    int lfu_decay_time; /* minutes per counter decrement, 0 = never */
 };
 
 void keyspace_init(struct keyspace *ks, int count, uint64_t seed);
