@@ -184,8 +184,11 @@ struct directive {
 #define FIELD(f) .offset = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
 
 static const struct enum_name loglevel_enum[] = {
-    {"debug", LOG_DEBUG},     {"verbose", LOG_VERBOSE}, {"notice", LOG_NOTICE},
-    {"warning", LOG_WARNING}, {"nothing", LOG_NOTHING}, {NULL, 0},
+    {"debug", LOG_DEBUG},
+    {"verbose", LOG_VERBOSE},
+    {"notice", LOG_NOTICE},
+    {"warning", LOG_WARNING},
+    {NULL, 0},
 };
 
 static const struct enum_name maxmemory_policy_enum[] = {

@@ -73,8 +73,10 @@ static void cmd_quit(struct client *c)
 static void cmd_select(struct client *c)
 {
     long long id;
-    if (!str_to_ll(c->argv[1].ptr, c->argv[1].len, &id) || id < INT32_MIN || id > INT32_MAX) {
-        reply_not_integer(c);
+    if (!arg_ll_or_reply(c, 1, &id)) return;
+    if (id < INT32_MIN || id > INT32_MAX) {
+        /* Redis's getIntFromObjectOrReply wording. */
+        reply_error(c, "ERR value is out of range, value must between -2147483648 and 2147483647");
         return;
     }
     if (id < 0 || id >= server.ks.count) {
@@ -555,31 +557,39 @@ static int count_subcommands(const struct command *cmd)
     return n;
 }
 
-/* ACL categories Redis derives from the flags and the group. */
+/* ACL categories Redis derives from the flags and the group, listed in
+ * Redis's category order (keyspace, read, write, set, sortedset, list,
+ * hash, string, ..., pubsub, admin, fast, slow, blocking, dangerous,
+ * connection, transaction, scripting). */
+static int command_categories(const struct command *cmd, const char **cats)
+{
+    const char *g = cmd->group != NULL ? cmd->group : "";
+    int n = 0;
+    if (strcmp(g, "generic") == 0) cats[n++] = "@keyspace";
+    if (cmd->flags & CMD_READONLY) cats[n++] = "@read";
+    if (cmd->flags & CMD_WRITE) cats[n++] = "@write";
+    static const char *const types[][2] = {
+        {"set", "@set"},   {"sorted_set", "@sortedset"}, {"list", "@list"},
+        {"hash", "@hash"}, {"string", "@string"},
+    };
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(g, types[i][0]) == 0) cats[n++] = types[i][1];
+    }
+    if (strcmp(g, "pubsub") == 0) cats[n++] = "@pubsub";
+    if (cmd->flags & CMD_ADMIN) cats[n++] = "@admin";
+    cats[n++] = (cmd->flags & CMD_FAST) ? "@fast" : "@slow";
+    if (cmd->flags & CMD_BLOCKING) cats[n++] = "@blocking";
+    if (cmd->flags & CMD_ADMIN) cats[n++] = "@dangerous";
+    if (strcmp(g, "connection") == 0) cats[n++] = "@connection";
+    if (strcmp(g, "transactions") == 0) cats[n++] = "@transaction";
+    if (strcmp(g, "scripting") == 0) cats[n++] = "@scripting";
+    return n;
+}
+
 static void reply_categories(struct client *c, const struct command *cmd)
 {
-    const char *cats[6];
-    int n = 0;
-    if (cmd->flags & CMD_WRITE) cats[n++] = "@write";
-    if (cmd->flags & CMD_READONLY) cats[n++] = "@read";
-    if (cmd->flags & CMD_ADMIN) cats[n++] = "@admin";
-    if (cmd->flags & CMD_BLOCKING) cats[n++] = "@blocking";
-    cats[n++] = (cmd->flags & CMD_FAST) ? "@fast" : "@slow";
-    const char *g = cmd->group != NULL ? cmd->group : "";
-    static const char *const groups[][2] = {
-        {"string", "@string"},
-        {"list", "@list"},
-        {"hash", "@hash"},
-        {"set", "@set"},
-        {"sorted_set", "@sortedset"},
-        {"generic", "@keyspace"},
-        {"connection", "@connection"},
-        {"pubsub", "@pubsub"},
-        {"transactions", "@transaction"},
-    };
-    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
-        if (strcmp(g, groups[i][0]) == 0) cats[n++] = groups[i][1];
-    }
+    const char *cats[12];
+    int n = command_categories(cmd, cats);
     reply_set_len(c, n);
     for (int i = 0; i < n; i++)
         reply_status(c, cats[i]);
@@ -734,15 +744,32 @@ struct list_filter {
     struct slice arg;
 };
 
+static bool in_category(const struct command *cmd, struct slice cat)
+{
+    const char *cats[12];
+    int n = command_categories(cmd, cats);
+    for (int i = 0; i < n; i++) {
+        if (slice_eq_nocase(cat, cats[i] + 1)) return true;
+    }
+    return false;
+}
+
+/* Filters match subcommands too ("config|get"), as in Redis. */
 static void list_one(struct command *cmd, void *arg)
 {
     struct list_filter *f = arg;
-    if (f->kind == 1 && !glob_match(f->arg.ptr, f->arg.len, cmd->name, strlen(cmd->name), true)) {
-        return;
+    char full[128];
+    const char *name = command_fullname(cmd, full, sizeof(full));
+    bool show = f->kind == 0 ||
+                (f->kind == 1 && glob_match(f->arg.ptr, f->arg.len, name, strlen(name), true)) ||
+                (f->kind == 2 && in_category(cmd, f->arg));
+    if (show) {
+        reply_bulk_cstr(f->c, name);
+        f->n++;
     }
-    if (f->kind == 3) return;
-    reply_bulk_cstr(f->c, cmd->name);
-    f->n++;
+    if (f->kind == 0) return;
+    for (struct command *s = cmd->subcommands; s != NULL && s->name != NULL; s++)
+        list_one(s, arg);
 }
 
 /* COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN pat] */
@@ -753,7 +780,7 @@ static void command_list(struct client *c)
         if (arg_is(c, 3, "pattern")) {
             f.kind = 1;
         } else if (arg_is(c, 3, "aclcat")) {
-            f.kind = 0;
+            f.kind = 2;
         } else if (arg_is(c, 3, "module")) {
             f.kind = 3;
         } else {
@@ -818,8 +845,10 @@ static void command_help(struct client *c)
         "    commands are returned.",
         "GETKEYS <full-command>",
         "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full Redis command.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
         NULL,
     };
     reply_help(c, lines);
@@ -1605,7 +1634,7 @@ static struct command command_subcommands[] = {
     {.name = "list", .proc = command_list, .arity = -2, .flags = CMD_LOADING | CMD_STALE,
      .group = "server", .summary = "Get an array of Redis command names", .since = "7.0.0",
      .complexity = "O(N) where N is the total number of Redis commands"},
-    {.name = "getkeys", .proc = command_getkeys, .arity = -3, .flags = CMD_LOADING | CMD_STALE,
+    {.name = "getkeys", .proc = command_getkeys, .arity = -4, .flags = CMD_LOADING | CMD_STALE,
      .group = "server", .summary = "Extract keys given a full Redis command", .since = "2.8.13",
      .complexity = "O(N) where N is the number of arguments to the command"},
     {.name = "help", .proc = command_help, .arity = 2, .flags = CMD_LOADING | CMD_STALE,

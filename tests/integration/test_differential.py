@@ -248,7 +248,22 @@ def run_script(path, ref_srv, ember_srv, ref_name, ember_name):
     return steps, mismatches
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+# Scripts that document a gap ember has not closed yet: they must fail (strict),
+# so the mark goes the day they pass.
+KNOWN_GAPS = {
+    "21b_command_metadata": "COMMAND INFO key specs/tips and COMMAND DOCS arguments/history "
+                            "are not generated yet",
+}
+
+
+def _script_params():
+    for p in SCRIPTS:
+        reason = KNOWN_GAPS.get(p.stem)
+        marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason and not SELFTEST else []
+        yield pytest.param(p, id=p.stem, marks=marks)
+
+
+@pytest.mark.parametrize("script", list(_script_params()))
 def test_script(script, start_redis, start_ember):
     ref_srv = start_redis()
     ember_srv = start_redis() if SELFTEST else start_ember()
