@@ -25,6 +25,7 @@
 #include "ember/mem.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -575,10 +576,18 @@ static bool score_is_int(double d, long long *out)
     return true;
 }
 
+/* Score text this short is stored as text (it is what Redis stores, and
+ * shorter than 8 bytes); longer text is replaced by the 8 IEEE bytes. A
+ * length of 8 or 9 therefore always means the bytes. */
+#define SCORE_TEXT_MAX 7
+
 static struct listpack *lp_insert_score(struct listpack *lp, uint8_t *at, double score)
 {
     long long ll;
     if (score_is_int(score, &ll)) return lp_insert_ll(lp, at, ll, NULL);
+    char text[UTIL_D_STR_SIZE];
+    int n = snprintf(text, sizeof(text), "%.17g", score); /* round-trips exactly */
+    if (n <= SCORE_TEXT_MAX) return lp_insert(lp, at, (struct slice){text, (size_t)n}, NULL);
     char buf[9];
     buf[0] = SCORE_MARK;
     memcpy(buf + 1, &score, 8);
@@ -592,8 +601,14 @@ static double lp_score(const uint8_t *p)
     struct lp_value v = lp_get(p);
     if (v.str == NULL) return (double)v.ll;
     double d;
-    memcpy(&d, v.str + v.len - 8, 8);
-    return d;
+    if (v.len >= 8) {
+        memcpy(&d, v.str + v.len - 8, 8);
+        return d;
+    }
+    char text[SCORE_TEXT_MAX + 1];
+    memcpy(text, v.str, v.len);
+    text[v.len] = '\0';
+    return strtod(text, NULL);
 }
 
 static struct slice lp_member(const uint8_t *p, char *buf)

@@ -32,11 +32,12 @@
  *
  * In the listpack, an integral score that fits a 64-bit integer is stored
  * as an integer entry (as Redis does: so -0 becomes 0 there, while a skip
- * list keeps it, and ZSCORE shows the difference as Redis's does); any
- * other score as its 8 IEEE bytes
- * (Redis writes the "%.17g" text, up to 24 bytes). An 8-byte string that
- * would read as an integer (its bytes all digits) gets a 9-byte form with a
- * marker byte in front, so the listpack never turns it into an integer.
+ * list keeps it, and ZSCORE shows the difference as Redis's does). Another
+ * score is stored as its "%.17g" text (as Redis does) when that is at most
+ * 7 bytes ("0.5", "-2.25", "inf"), else as its 8 IEEE bytes where Redis
+ * writes up to 24 ("0.10000000000000001"). An 8-byte string that would read
+ * as an integer (its bytes all digits) gets a 9-byte form with a marker
+ * byte in front, so the listpack never turns it into an integer.
  *
  * Conversions follow Redis 7.0: an insert that would take a listpack past
  * `max_entries` members, or a member longer than `max_value` bytes, turns

@@ -269,7 +269,12 @@ static void test_score_edges(void **state)
                              9007199254740993.0,
                              -9223372036854775808.0,
                              9223372036854775808.0,
-                             5e-324};
+                             5e-324,
+                             0.5,
+                             -2.25,
+                             1234.5,
+                             0.015625,
+                             1e+300};
     for (int form = 0; form < 2; form++) {
         struct zset *z = zset_create(form == 0);
         char buf[8];
