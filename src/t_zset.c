@@ -745,9 +745,8 @@ static void cmd_zrevrangebylex(struct client *c)
 
 /* How a pop replies (Redis's genericZpopCommand arguments). */
 struct pop_shape {
-    bool emit_key;    /* BZPOP*, ZMPOP, BZMPOP: the key comes first */
-    bool nested;      /* pairs as arrays: ZMPOP/BZMPOP, RESP3 ZPOP* with a count */
-    bool nil_if_none; /* ZMPOP: the null array when no key exists */
+    bool emit_key; /* BZPOP*, ZMPOP, BZMPOP: the key comes first */
+    bool nested;   /* pairs as arrays: ZMPOP/BZMPOP, RESP3 ZPOP* with a count */
 };
 
 /* Pops up to `count` (-1: one, plain) members from the min or max end of
@@ -816,7 +815,7 @@ static void zpop_generic(struct client *c, bool max)
                                                "ERR value is out of range, must be positive")) {
         return;
     }
-    struct pop_shape shape = {false, c->resp > 2 && count != -1, false};
+    struct pop_shape shape = {false, c->resp > 2 && count != -1};
     if (!pop_first(c, &c->argv[1], 1, max, count, &shape)) reply_empty_array(c);
 }
 
@@ -845,7 +844,7 @@ static void bzpop_generic(struct client *c, bool max)
 {
     long long deadline;
     if (!blocking_timeout_or_reply(c, c->argc - 1, &deadline)) return;
-    struct pop_shape shape = {true, false, false};
+    struct pop_shape shape = {true, false};
     if (pop_first(c, &c->argv[1], c->argc - 2, max, -1, &shape)) return;
     block_or_null(c, &c->argv[1], c->argc - 2, deadline);
 }
@@ -904,7 +903,7 @@ static void cmd_zmpop(struct client *c)
     long long numkeys, count;
     bool max;
     if (!mpop_args_or_reply(c, 1, &numkeys, &max, &count)) return;
-    struct pop_shape shape = {true, true, true};
+    struct pop_shape shape = {true, true};
     if (!pop_first(c, &c->argv[2], (int)numkeys, max, count, &shape)) reply_null_array(c);
 }
 
@@ -915,7 +914,7 @@ static void cmd_bzmpop(struct client *c)
     bool max;
     if (!mpop_args_or_reply(c, 2, &numkeys, &max, &count)) return;
     if (!blocking_timeout_or_reply(c, 1, &deadline)) return;
-    struct pop_shape shape = {true, true, true};
+    struct pop_shape shape = {true, true};
     if (pop_first(c, &c->argv[3], (int)numkeys, max, count, &shape)) return;
     block_or_null(c, &c->argv[3], (int)numkeys, deadline);
 }
