@@ -18,9 +18,11 @@
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/command.h"
+#include "ember/config.h"
 #include "ember/db.h"
 #include "ember/mem.h"
 #include "ember/object.h"
+#include "ember/pubsub.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
@@ -85,12 +87,26 @@ static void reply_value(struct client *c, const struct lp_value *v)
 /* Stores the (possibly moved) list back into its entry, deletes the key if
  * the list is now empty, and reports the change. `o` is invalid after. */
 static void list_changed(struct client *c, struct dict_node *o, struct list *l, struct slice key,
-                         long long changes)
+                         long long changes, const char *event)
 {
     obj_set_ptr(o, l);
-    if (list_len(l) == 0) db_delete(c->db, key);
+    notify_keyspace_event(NOTIFY_LIST, event, key, c->db->id);
+    if (list_len(l) == 0) {
+        db_delete(c->db, key);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+    }
     db_touch(c->db, key);
     server.dirty += changes;
+}
+
+static const char *pop_event(enum list_end end)
+{
+    return end == LIST_HEAD ? "lpop" : "rpop";
+}
+
+static const char *push_event(enum list_end end)
+{
+    return end == LIST_HEAD ? "lpush" : "rpush";
 }
 
 /* Parses LEFT|RIGHT at argv[i]. */
@@ -153,6 +169,7 @@ static void push_generic(struct client *c, enum list_end end, bool only_existing
         obj_set_ptr(o, l);
     }
     db_touch(c->db, key);
+    notify_keyspace_event(NOTIFY_LIST, push_event(end), key, c->db->id);
     server.dirty += c->argc - 2;
     reply_int(c, (long long)list_len(l));
 }
@@ -214,7 +231,7 @@ static void pop_generic(struct client *c, enum list_end end)
     long long n = pop_len(l, count);
     if (has_count) reply_array_len(c, n);
     pop_and_reply(c, &l, end, n);
-    list_changed(c, o, l, key, n);
+    list_changed(c, o, l, key, n, pop_event(end));
 }
 
 static void cmd_lpop(struct client *c)
@@ -412,7 +429,7 @@ static void cmd_lset(struct client *c)
         reply_error(c, "ERR index out of range");
         return;
     }
-    list_changed(c, o, l, key, 1);
+    list_changed(c, o, l, key, 1, "lset");
     reply_ok(c);
 }
 
@@ -439,7 +456,7 @@ static void cmd_linsert(struct client *c)
     if (!is_list_or_reply(c, o)) return;
     struct list *l = obj_ptr(o);
     long long len = list_insert_pivot(&l, c->argv[3], c->argv[4], after, fill());
-    if (len > 0) list_changed(c, o, l, key, 1);
+    if (len > 0) list_changed(c, o, l, key, 1, "linsert");
     reply_int(c, len);
 }
 
@@ -459,7 +476,7 @@ static void cmd_lrem(struct client *c)
     struct list *l = obj_ptr(o);
     size_t removed = list_remove(&l, c->argv[3], count, fill());
     if (removed > 0) {
-        list_changed(c, o, l, key, (long long)removed);
+        list_changed(c, o, l, key, (long long)removed, "lrem");
     } else {
         obj_set_ptr(o, l);
     }
@@ -495,7 +512,7 @@ static void cmd_ltrim(struct client *c)
     }
     list_delete_range(&l, 0, (size_t)ltrim, fill());
     list_delete_range(&l, (size_t)(len - ltrim - rtrim), (size_t)rtrim, fill());
-    list_changed(c, o, l, key, ltrim + rtrim);
+    list_changed(c, o, l, key, ltrim + rtrim, "ltrim");
     reply_ok(c);
 }
 
@@ -539,7 +556,8 @@ static void move_generic(struct client *c, struct slice src, struct slice dst, e
         list_pop(&sl, from, fill());
         list_push(&sl, s, to, fill());
         em_free(copy);
-        list_changed(c, so, sl, src, 1);
+        notify_keyspace_event(NOTIFY_LIST, push_event(to), dst, c->db->id);
+        list_changed(c, so, sl, src, 1, pop_event(from));
         return;
     }
     if (dobj == NULL) {
@@ -552,8 +570,9 @@ static void move_generic(struct client *c, struct slice src, struct slice dst, e
         obj_set_ptr(dobj, dl);
     }
     db_touch(c->db, dst);
+    notify_keyspace_event(NOTIFY_LIST, push_event(to), dst, c->db->id);
     list_pop(&sl, from, fill());
-    list_changed(c, so, sl, src, 1);
+    list_changed(c, so, sl, src, 1, pop_event(from));
 }
 
 /* LMOVE source destination LEFT|RIGHT LEFT|RIGHT */
@@ -612,7 +631,7 @@ static bool mpop_keys(struct client *c, const struct slice *keys, long long numk
     for (long long i = 0; i < numkeys; i++) {
         struct db_ref ref;
         struct dict_node *o = db_find(c->db, keys[i], &ref);
-        if (o == NULL) continue;
+        if (o == NULL || (obj_type(o) != OBJ_LIST && (c->flags & CLIENT_REEXEC))) continue;
         if (!is_list_or_reply(c, o)) return true;
         struct list *l = obj_ptr(o);
         long long n = pop_len(l, count);
@@ -620,7 +639,7 @@ static bool mpop_keys(struct client *c, const struct slice *keys, long long numk
         reply_bulk_slice(c, keys[i]);
         reply_array_len(c, n);
         pop_and_reply(c, &l, where, n);
-        list_changed(c, o, l, keys[i], n);
+        list_changed(c, o, l, keys[i], n, pop_event(where));
         return true;
     }
     return false;
@@ -646,13 +665,13 @@ static void bpop_generic(struct client *c, enum list_end end)
     for (int j = 1; j < c->argc - 1; j++) {
         struct db_ref ref;
         struct dict_node *o = db_find(c->db, c->argv[j], &ref);
-        if (o == NULL) continue;
+        if (o == NULL || (obj_type(o) != OBJ_LIST && (c->flags & CLIENT_REEXEC))) continue;
         if (!is_list_or_reply(c, o)) return;
         struct list *l = obj_ptr(o);
         reply_array_len(c, 2);
         reply_bulk_slice(c, c->argv[j]);
         pop_and_reply(c, &l, end, 1);
-        list_changed(c, o, l, c->argv[j], 1);
+        list_changed(c, o, l, c->argv[j], 1, pop_event(end));
         return;
     }
     if (!blocking_may_block(c)) {
@@ -678,7 +697,9 @@ static void bmove_generic(struct client *c, enum list_end from, enum list_end to
 {
     struct db_ref ref;
     struct dict_node *o = db_find(c->db, c->argv[1], &ref);
-    if (o != NULL) {
+    /* Re-executed for a blocked client, a key that now holds another type
+     * keeps it waiting: Redis wakes list waiters only for lists. */
+    if (o != NULL && !(obj_type(o) != OBJ_LIST && (c->flags & CLIENT_REEXEC))) {
         move_generic(c, c->argv[1], c->argv[2], from, to);
         return;
     }

@@ -79,6 +79,10 @@ static void cmd_select(struct client *c)
         reply_error(c, "ERR value is out of range, value must between -2147483648 and 2147483647");
         return;
     }
+    if (server.cfg.cluster_enabled && id != 0) {
+        reply_error(c, "ERR SELECT is not allowed in cluster mode");
+        return;
+    }
     if (id < 0 || id >= server.ks.count) {
         reply_error(c, "ERR DB index is out of range");
         return;
@@ -166,7 +170,7 @@ static void cmd_hello(struct client *c)
     reply_bulk_cstr(c, "id");
     reply_int(c, (long long)c->id);
     reply_bulk_cstr(c, "mode");
-    reply_bulk_cstr(c, "standalone");
+    reply_bulk_cstr(c, server.cfg.cluster_enabled ? "cluster" : "standalone");
     reply_bulk_cstr(c, "role");
     reply_bulk_cstr(c, "master");
     reply_bulk_cstr(c, "modules");
@@ -569,7 +573,7 @@ static int command_categories(const struct command *cmd, const char **cats)
     if (cmd->flags & CMD_READONLY) cats[n++] = "@read";
     if (cmd->flags & CMD_WRITE) cats[n++] = "@write";
     static const char *const types[][2] = {
-        {"set", "@set"},   {"sorted_set", "@sortedset"}, {"list", "@list"},
+        {"set", "@set"},   {"sorted-set", "@sortedset"}, {"list", "@list"},
         {"hash", "@hash"}, {"string", "@string"},
     };
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -1226,7 +1230,8 @@ static void cmd_info(struct client *c)
     }
     if (sections & INFO_MODULES) sb_printf(&b, "%s# Modules\r\n", b.len > 0 ? "\r\n" : "");
     if (sections & INFO_CLUSTER) {
-        sb_printf(&b, "%s# Cluster\r\ncluster_enabled:0\r\n", b.len > 0 ? "\r\n" : "");
+        sb_printf(&b, "%s# Cluster\r\ncluster_enabled:%d\r\n", b.len > 0 ? "\r\n" : "",
+                  server.cfg.cluster_enabled ? 1 : 0);
     }
     if (sections & INFO_KEYSPACE) {
         if (b.len > 0) sb_printf(&b, "\r\n");

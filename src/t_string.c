@@ -18,6 +18,7 @@
 #include "ember/db.h"
 #include "ember/mem.h"
 #include "ember/object.h"
+#include "ember/pubsub.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
@@ -33,6 +34,17 @@
 
 /* Looks `key` up for reading and counts the hit or miss. Returns false after
  * replying WRONGTYPE if it holds another type; *out is NULL when missing. */
+/* Keyspace notifications for one changed key (pubsub.h). */
+static void notify_string(struct client *c, const char *event, struct slice key)
+{
+    notify_keyspace_event(NOTIFY_STRING, event, key, c->db->id);
+}
+
+static void notify_generic(struct client *c, const char *event, struct slice key)
+{
+    notify_keyspace_event(NOTIFY_GENERIC, event, key, c->db->id);
+}
+
 static bool lookup_read_string(struct client *c, struct slice key, struct db_ref *ref,
                                struct dict_node **out)
 {
@@ -141,6 +153,7 @@ static void cmd_getdel(struct client *c)
     reply_string_value(c, o);
     db_delete_at(c->db, &ref);
     db_touch(c->db, c->argv[1]);
+    notify_generic(c, "del", c->argv[1]);
     server.dirty++;
 }
 
@@ -159,6 +172,7 @@ static void cmd_getset(struct client *c)
         replace_entry(c->db, &ref, old, o);
     }
     db_touch(c->db, c->argv[1]);
+    notify_string(c, "set", c->argv[1]);
     server.dirty++;
 }
 
@@ -344,6 +358,8 @@ static void set_generic(struct client *c, unsigned flags, int val_arg, int expir
         replace_entry(c->db, &ref, old, o);
     }
     db_touch(c->db, c->argv[1]);
+    notify_string(c, "set", c->argv[1]);
+    if (expire_arg != 0) notify_generic(c, "expire", c->argv[1]);
     server.dirty++;
     if (flags & SET_GET) return;
     if (int_reply) {
@@ -402,10 +418,13 @@ static void cmd_getex(struct client *c)
 
     if (expire_arg != 0 && (flags & (SET_EXAT | SET_PXAT)) && when <= clock_ms()) {
         db_delete_at(c->db, &ref);
+        notify_generic(c, "del", c->argv[1]);
     } else if (expire_arg != 0) {
         db_set_expire(c->db, &ref, o, when);
+        notify_generic(c, "expire", c->argv[1]);
     } else if ((flags & SET_PERSIST) && obj_has_ttl(o)) {
         db_set_expire(c->db, &ref, o, -1);
+        notify_generic(c, "persist", c->argv[1]);
     } else {
         return;
     }
@@ -433,6 +452,7 @@ static void mset_generic(struct client *c, bool nx)
     for (int j = 1; j < c->argc; j += 2) {
         db_set(c->db, obj_create_string(c->argv[j], c->argv[j + 1], -1));
         db_touch(c->db, c->argv[j]);
+        notify_string(c, "set", c->argv[j]);
     }
     server.dirty += (c->argc - 1) / 2;
     if (nx) {
@@ -477,6 +497,7 @@ static void cmd_append(struct client *c)
         obj_string_set_len(o, len);
     }
     db_touch(c->db, c->argv[1]);
+    notify_string(c, "append", c->argv[1]);
     server.dirty++;
     reply_int(c, (long long)len);
 }
@@ -519,6 +540,7 @@ static void cmd_setrange(struct client *c)
     memcpy(p + offset, val.ptr, val.len);
     obj_string_set_len(o, len);
     db_touch(c->db, c->argv[1]);
+    notify_string(c, "setrange", c->argv[1]);
     server.dirty++;
     reply_int(c, (long long)len);
 }
@@ -556,6 +578,7 @@ static void incr_generic(struct client *c, long long incr)
         replace_entry(c->db, &ref, o, obj_create_int(dict_node_key(o), value, obj_expire(o)));
     }
     db_touch(c->db, c->argv[1]);
+    notify_string(c, "incrby", c->argv[1]);
     server.dirty++;
     reply_int(c, value);
 }
@@ -626,6 +649,7 @@ static void cmd_incrbyfloat(struct client *c)
         replace_entry(c->db, &ref, o, create_plain_string(dict_node_key(o), result, obj_expire(o)));
     }
     db_touch(c->db, c->argv[1]);
+    notify_string(c, "incrbyfloat", c->argv[1]);
     server.dirty++;
     reply_bulk_slice(c, result);
 }
