@@ -12,6 +12,7 @@
 
 #include "ember/auth.h"
 #include "ember/blocking.h"
+#include "ember/cluster.h"
 #include "ember/client.h"
 #include "ember/diag.h"
 #include "ember/evict.h"
@@ -30,6 +31,7 @@ static struct command *const families[] = {
     string_commands, keys_commands,  expire_commands, list_commands, hash_commands, set_commands,
     zset_commands,   multi_commands, pubsub_commands, auth_commands, diag_commands, server_commands,
     script_commands, function_commands,
+    cluster_commands,
 };
 #define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
 
@@ -249,6 +251,10 @@ void command_dispatch(struct client *c)
                         "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
                         "QUIT / RESET are allowed in this context",
                         command_fullname(cmd, full, sizeof(full)));
+        rejected(c, cmd);
+        return;
+    }
+    if (server.cfg.cluster_enabled && !cluster_check_keys_or_reply(c, cmd)) {
         rejected(c, cmd);
         return;
     }

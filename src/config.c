@@ -315,6 +315,7 @@ static const struct directive directives[] = {
     INT_CONFIG("latency-monitor-threshold", NULL, MUT, latency_monitor_threshold, 0, LLONG_MAX, "0",
                NULL),
     BOOL_CONFIG("latency-tracking", MUT, latency_tracking, "yes", NULL),
+    BOOL_CONFIG("cluster-enabled", IMM, cluster_enabled, "no", NULL),
     INT_CONFIG("busy-reply-threshold", "lua-time-limit", MUT, busy_reply_threshold, 0, LONG_MAX,
                "5000", NULL),
 };

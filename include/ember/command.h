@@ -81,6 +81,7 @@ extern struct command auth_commands[];
 extern struct command script_commands[];
 extern struct command function_commands[];
 extern struct command diag_commands[];
+extern struct command cluster_commands[];
 
 /* Builds the lookup index; call once at start-up. */
 void command_setup(void);

@@ -96,6 +96,7 @@ struct config {
     long long slowlog_max_len;
     long long latency_monitor_threshold; /* milliseconds, 0 = off */
     bool latency_tracking;               /* INFO latencystats, LATENCY HISTOGRAM */
+    bool cluster_enabled;                /* cluster-enabled: one node owning all slots */
     long long busy_reply_threshold;      /* ms a script runs before -BUSY (lua-time-limit) */
     /* Encodings (Redis allows up to LONG_MAX; kept here capped at INT_MAX) */
     int list_max_listpack_size; /* negative: size classes as in Redis */
