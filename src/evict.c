@@ -18,8 +18,13 @@
  *  - random policies pick one random key, visiting the dbs in turn.
  * The loop stops once the deletions freed what was over, or after about
  * EVICT_TIME_LIMIT_US (checked every 16 keys), so one command never stalls
- * for long; the next command carries on. A command that may grow memory is
- * refused with -OOM only if nothing could be evicted.
+ * for long; the next command, or the cron (evict_cron), carries on. A
+ * command that may grow memory is refused with -OOM only if nothing could
+ * be evicted.
+ *
+ * (This file includes jemalloc's header for the two counters; mem.c is
+ * otherwise its only includer. A mem_used() there would be the tidier
+ * home.)
  *
  * A table that is due to double is held back (its dict's resize_allowed)
  * when the new bucket array alone would cross the limit, as Redis's
@@ -69,6 +74,7 @@ enum evict_result { EVICT_OK, EVICT_RUNNING, EVICT_FAIL };
 static struct {
     bool ready;
     int policy;
+    long long maxmemory; /* as last applied, to warn only when it changes */
     struct evict_pool pool;
 #ifdef EMBER_JEMALLOC
     const uint64_t *allocated;
@@ -311,14 +317,68 @@ static void walk_marked(struct keyspace *ks, struct db *db, struct marked_sample
     }
 }
 
+/* Up to `count` nodes of `d` from consecutive buckets starting at a random
+ * one, jumping elsewhere after a run of empty buckets: Redis's
+ * dictGetSomeKeys. Much cheaper than `count` dict_random() calls (one random
+ * probe, then neighbouring buckets that share cache lines), and no node
+ * comes twice. Reads the tables directly: a sampler of this kind belongs in
+ * dict.c (see the report of issue 8). */
+static int sample_some(struct dict *d, struct rng *r, struct dict_node **out, int count)
+{
+    if ((size_t)count > dict_size(d)) count = (int)dict_size(d);
+    for (int j = 0; j < count && dict_is_rehashing(d); j++)
+        dict_rehash(d, 1);
+    int tables = dict_is_rehashing(d) ? 2 : 1;
+    size_t mask = d->t[0].size - 1;
+    if (tables == 2 && d->t[1].size - 1 > mask) mask = d->t[1].size - 1;
+    size_t i = (size_t)rng_next(r) & mask;
+    int stored = 0, empty_run = 0;
+    for (long steps = (long)count * 10; stored < count && steps > 0; steps--) {
+        for (int t = 0; t < tables; t++) {
+            /* Buckets of the old table below rehash_idx are empty. */
+            if (tables == 2 && t == 0 && i < (size_t)d->rehash_idx) {
+                if (i >= d->t[1].size) {
+                    i = (size_t)d->rehash_idx;
+                } else {
+                    continue;
+                }
+            }
+            if (i >= d->t[t].size) continue;
+            struct dict_node *n = d->t[t].buckets[i];
+            if (n == NULL) {
+                if (++empty_run >= 5 && empty_run > count) {
+                    i = (size_t)rng_next(r) & mask;
+                    empty_run = 0;
+                }
+                continue;
+            }
+            empty_run = 0;
+            for (; n != NULL; n = n->next) {
+                out[stored++] = n;
+                if (stored == count) return stored;
+            }
+        }
+        i = (i + 1) & mask;
+    }
+    return stored;
+}
+
+#define SAMPLE_BATCH 64
+
 static void pool_populate(struct keyspace *ks, struct evict_pool *pool, int policy, int samples,
                           struct db *db)
 {
     if (policy_is_allkeys(policy)) {
-        for (int i = 0; i < samples; i++) {
-            struct dict_node *o = dict_random(&db->dict, &ks->rng);
-            if (o == NULL) break;
-            evict_pool_insert(pool, evict_score(ks, policy, o), db->id, dict_node_key(o));
+        struct dict_node *nodes[SAMPLE_BATCH];
+        while (samples > 0) {
+            int want = samples < SAMPLE_BATCH ? samples : SAMPLE_BATCH;
+            int got = sample_some(&db->dict, &ks->rng, nodes, want);
+            for (int i = 0; i < got; i++) {
+                evict_pool_insert(pool, evict_score(ks, policy, nodes[i]), db->id,
+                                  dict_node_key(nodes[i]));
+            }
+            if (got < want) break;
+            samples -= got;
         }
         return;
     }
@@ -444,7 +504,7 @@ static void sync_config(void)
 }
 
 /* Redis's performEvictions, for memory `used` over the limit. */
-static enum evict_result perform_evictions(size_t used, size_t limit)
+static enum evict_result perform_evictions(size_t used, size_t limit, long long budget_us)
 {
     int policy = server.cfg.maxmemory_policy;
     if (policy == MAXMEMORY_NOEVICTION) return EVICT_FAIL;
@@ -456,7 +516,7 @@ static enum evict_result perform_evictions(size_t used, size_t limit)
             return EVICT_FAIL;
         }
         freed += f;
-        if ((n & 15) == 0 && clock_mono_us() - start > EVICT_TIME_LIMIT_US) return EVICT_RUNNING;
+        if ((n & 15) == 0 && clock_mono_us() - start > budget_us) return EVICT_RUNNING;
     }
     return EVICT_OK;
 }
@@ -478,18 +538,34 @@ void evict_apply_config(void)
 {
     sync_config();
     if (server.cfg.maxmemory == 0) {
+        st.maxmemory = 0;
         for (int i = 0; i < server.ks.count; i++)
             server.ks.dbs[i].dict.resize_allowed = true;
         return;
     }
     size_t used = evict_used_memory(), limit = (size_t)server.cfg.maxmemory;
+    bool changed = server.cfg.maxmemory != st.maxmemory;
+    st.maxmemory = server.cfg.maxmemory;
     if (used <= limit) return;
     /* As Redis's updateMaxmemory: say so, and start evicting now. */
-    log_warn("WARNING: the new maxmemory value set via CONFIG SET (%zu) is smaller than the "
-             "current memory usage (%zu). This will result in key eviction and/or the inability "
-             "to accept new write commands depending on the maxmemory-policy.",
-             limit, used);
-    perform_evictions(used, limit);
+    if (changed) {
+        log_warn("WARNING: the new maxmemory value set via CONFIG SET (%zu) is smaller than the "
+                 "current memory usage (%zu). This will result in key eviction and/or the "
+                 "inability to accept new write commands depending on the maxmemory-policy.",
+                 limit, used);
+    }
+    perform_evictions(used, limit, EVICT_TIME_LIMIT_US);
+}
+
+bool evict_cron(void)
+{
+    if (server.cfg.maxmemory == 0) return false;
+    sync_config();
+    size_t used = evict_used_memory(), limit = (size_t)server.cfg.maxmemory;
+    if (used <= limit) return false;
+    /* A quarter of a tick, as the slow expire cycle takes. */
+    long long budget = 1000000 / (server.cfg.hz > 0 ? server.cfg.hz : 10) / 4;
+    return perform_evictions(used, limit, budget) == EVICT_RUNNING;
 }
 
 /* MULTI queues every command but these while memory is short. */
@@ -506,7 +582,7 @@ bool evict_before_command(struct client *c, const struct command *cmd)
     if (used > server.peak_memory) server.peak_memory = used;
     bool oom = false;
     if (used > limit) {
-        oom = perform_evictions(used, limit) == EVICT_FAIL;
+        oom = perform_evictions(used, limit, EVICT_TIME_LIMIT_US) == EVICT_FAIL;
         used = evict_used_memory();
     }
     limit_table_growth(&c->db->dict, used, limit);

@@ -37,7 +37,7 @@ struct keyspace;
 /* ---- Dispatch hook ---- */
 
 /* Evicts as the policy says while used memory is over maxmemory (at most
- * about EVICT_TIME_LIMIT_US of work, then the command runs anyway, as
+ * about 500 us of work, then the command runs anyway, as
  * Redis's performEvictions does). Returns false after replying -OOM when
  * memory is still over the limit and the command may grow it: flagged
  * CMD_DENYOOM, or queued inside MULTI. Also records the memory peak (Redis
@@ -55,6 +55,15 @@ size_t evict_used_memory(void);
  * freely again when maxmemory is 0. Call after the configuration is loaded
  * and after CONFIG SET of maxmemory, maxmemory-policy or lfu-*. */
 void evict_apply_config(void);
+
+/* From the cron: goes on evicting while memory is over the limit, so a
+ * slice cut short by the time limit, or a limit lowered while no command
+ * arrives, is finished without traffic (Redis's eviction time proc). Works
+ * for at most a quarter of a cron tick (as the slow expire cycle); returns
+ * true if memory is still over the limit and eviction could go on (a
+ * caller may then run it again soon, e.g. once per loop iteration, as
+ * Redis's zero-delay timer does, for shorter slices). */
+bool evict_cron(void);
 
 /* Frees what the candidate pool holds (copies of long keys). */
 void evict_teardown(void);

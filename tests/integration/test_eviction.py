@@ -294,6 +294,19 @@ def test_config_set_maxmemory_takes_effect_at_once(server):
     assert r.info("memory")["maxmemory"] == limit
 
 
+def test_eviction_goes_on_without_commands(wired_server):
+    # One command's slice of eviction (about 500us) cannot free 10 MB; the
+    # cron carries on (Redis's eviction time proc), so one INFO after a
+    # pause finds memory under the limit.
+    srv, r = wired_server("allkeys-lru")
+    fill(r, "k", 60000)
+    limit = 2 * 1024 * 1024
+    assert used(r) > 5 * limit
+    r.config_set("maxmemory", limit)
+    time.sleep(3)
+    assert used(r) <= limit * 1.05
+
+
 def test_config_set_policy_takes_effect_at_once(wired_server):
     srv, r = wired_server("noeviction")
     fill(r, "k", 1000)
