@@ -387,7 +387,7 @@ def test_busy_script_that_wrote_is_unkillable(start_ember):
         pass
     t.join(15)
     assert not t.is_alive()
-    assert srv.stop() == 0
+    assert srv.proc.wait(30) == 0  # exits by itself (slowly under Asan: leak check)
     runner.close()
     other.close()
 
