@@ -8,11 +8,12 @@
  * listpack, for a shaped one the field points into the shape's listpack.
  *
  * Writes that keep the field list (a value replaced) change the value entry
- * where it is, in either form. Writes that change the field list (a field
- * added or deleted) run on the plain form: a shaped hash is unpacked first,
- * and afterwards share_fields() looks the new list up and packs the hash
- * again if the list is known. That keeps one code path for every change and
- * puts the shape bookkeeping in one place.
+ * where it is, in either form. A field appended to a shaped hash moves it
+ * to the shape of the longer list when that shape exists (the id entry is
+ * rewritten, the value appended). Other changes of the field list run on
+ * the plain form (a shaped hash is unpacked first), and hash_compact(),
+ * called once per command, looks the new list up and packs the hash again
+ * if the list is known.
  *
  * Table hashes are a dict of nodes that carry field and value together; a
  * value that changes size reallocates its node (jemalloc keeps it in place
@@ -46,6 +47,12 @@ static void assert_failed(const char *what, int line)
 /* A field list shorter than this (in listpack bytes) is never shared: the
  * shape id would eat most of the saving. */
 #define HASH_SHAPE_MIN_BYTES 16
+/* Nor one longer than this many fields: records are short, and finding the
+ * shape of a long list costs a hash of every field on each change. */
+#define HASH_SHAPE_MAX_FIELDS 64
+/* Shapes no hash uses any more are kept (the most recent this many) so
+ * that a record written field by field finds every longer list ready. */
+#define HASH_SHAPES_PARKED 256
 
 /* ---- Table nodes: field as the key, value after it ---- */
 
@@ -140,8 +147,10 @@ static bool entries_equal(const uint8_t *a, const uint8_t *b)
 struct shape {
     struct listpack *fields;
     uint64_t sig;
+    uint64_t chain; /* the signature before the count is mixed in (sig_chain()) */
     uint32_t refs;
     uint32_t id;
+    bool parked; /* in the ring of unused shapes */
 };
 
 struct shape_table {
@@ -149,13 +158,16 @@ struct shape_table {
     struct shape **by_id;
     uint32_t *free_ids;
     uint32_t cap, nfree, next_id;
-    size_t count;
+    size_t count; /* shapes in the table */
+    size_t live;  /* those some hash uses */
     bool ready;
+    struct shape *parked[HASH_SHAPES_PARKED]; /* a ring, oldest at park_head */
+    uint32_t park_head, park_len;
     uint64_t sketch[HASH_SKETCH_SLOTS];
 };
 
 /* Process-wide: a hash is freed through obj_free_fn, which has no context
- * to pass a table in. Emptied tables are released (no leak at shutdown). */
+ * to pass a table in. hash_teardown() frees what is left at shutdown. */
 static struct shape_table shapes;
 
 static void sig_node_destroy(struct dict_node *n, void *ctx)
@@ -193,7 +205,8 @@ static uint32_t shape_take_id(void)
 }
 
 /* A new shape (refs 0) holding a copy of the fields of plain listpack lp. */
-static struct shape *shape_create(uint64_t sig, const struct listpack *lp, size_t field_bytes)
+static struct shape *shape_create(uint64_t sig, uint64_t chain, const struct listpack *lp,
+                                  size_t field_bytes)
 {
     if (!shapes.ready) {
         dict_init(&shapes.by_sig, &sig_type);
@@ -206,7 +219,9 @@ static struct shape *shape_create(uint64_t sig, const struct listpack *lp, size_
         dst = copy_entry(dst, p);
     }
     s->sig = sig;
+    s->chain = chain;
     s->refs = 0;
+    s->parked = false;
     s->id = shape_take_id();
     shapes.by_id[s->id] = s;
 
@@ -220,9 +235,13 @@ static struct shape *shape_create(uint64_t sig, const struct listpack *lp, size_
     return s;
 }
 
-static void shape_release(struct shape *s)
+static void shape_ref(struct shape *s)
 {
-    if (--s->refs > 0) return;
+    if (s->refs++ == 0) shapes.live++;
+}
+
+static void shape_destroy(struct shape *s)
+{
     struct dict_pos pos;
     struct dict_node *n = dict_find(&shapes.by_sig, dict_hash((const char *)&s->sig, 8),
                                     (const char *)&s->sig, 8, &pos);
@@ -232,21 +251,59 @@ static void shape_release(struct shape *s)
     shapes.free_ids[shapes.nfree++] = s->id;
     lp_destroy(s->fields);
     em_free(s);
-    if (--shapes.count == 0) {
-        /* The last one: give everything back (ids restart at 0). */
-        dict_deinit(&shapes.by_sig, NULL);
-        em_free(shapes.by_id);
-        em_free(shapes.free_ids);
-        shapes.by_id = NULL;
-        shapes.free_ids = NULL;
-        shapes.cap = shapes.nfree = shapes.next_id = 0;
-        shapes.ready = false;
-    } else {
-        dict_maybe_shrink(&shapes.by_sig);
+    shapes.count--;
+}
+
+/* Drops a hash's reference. An unused shape is parked; parking one more
+ * than the ring holds destroys the oldest parked shape still unused. */
+static void shape_release(struct shape *s)
+{
+    if (--s->refs > 0) return;
+    shapes.live--;
+    if (s->parked) return;
+    if (shapes.park_len == HASH_SHAPES_PARKED) {
+        struct shape *old = shapes.parked[shapes.park_head];
+        shapes.park_head = (shapes.park_head + 1) % HASH_SHAPES_PARKED;
+        shapes.park_len--;
+        old->parked = false;
+        if (old->refs == 0) {
+            shape_destroy(old);
+            dict_maybe_shrink(&shapes.by_sig);
+        }
     }
+    shapes.parked[(shapes.park_head + shapes.park_len) % HASH_SHAPES_PARKED] = s;
+    shapes.park_len++;
+    s->parked = true;
+}
+
+void hash_teardown(void)
+{
+    if (!shapes.ready) return;
+    for (uint32_t id = 0; id < shapes.next_id; id++) {
+        struct shape *s = shapes.by_id[id];
+        if (s != NULL && s->refs == 0) shape_destroy(s);
+    }
+    shapes.park_head = shapes.park_len = 0;
+    for (uint32_t id = 0; id < shapes.next_id; id++) {
+        struct shape *s = shapes.by_id[id];
+        if (s != NULL) s->parked = false;
+    }
+    if (shapes.count > 0) return; /* hashes still use some */
+    dict_deinit(&shapes.by_sig, NULL);
+    em_free(shapes.by_id);
+    em_free(shapes.free_ids);
+    shapes.by_id = NULL;
+    shapes.free_ids = NULL;
+    shapes.cap = shapes.nfree = shapes.next_id = 0;
+    shapes.ready = false;
 }
 
 size_t hash_shape_count(void)
+{
+    return shapes.live;
+}
+
+size_t hash_shape_total(void)
 {
     return shapes.count;
 }
@@ -281,6 +338,12 @@ static struct shape *lp_shape(const struct listpack *lp)
     struct shape *s = shapes.by_id[id.ll];
     hash_assert(s != NULL);
     return s;
+}
+
+/* Fields in a listpack hash of either form. */
+static size_t lp_hash_len_of(const struct listpack *lp, bool shaped)
+{
+    return shaped ? lp->count - 1 : lp->count / 2;
 }
 
 /* A listpack hash as the readers see it: the listpack, and the shared field
@@ -384,10 +447,14 @@ static struct listpack *pack(struct listpack *lp, struct shape *s)
     for (const uint8_t *p = lp_first(lp); p != NULL; p = lp_next(lp, lp_next(lp, p))) {
         dst = copy_entry(dst, lp_next(lp, p));
     }
-    s->refs++;
+    shape_ref(s);
     lp_destroy(lp);
     return out;
 }
+
+/* Signatures: a chain over the fields' texts in order, then the count. A
+ * shaped hash that gains a field extends its shape's chain by one step. */
+#define SIG_SEED 0x6A09E667F3BCC908ULL
 
 static uint64_t sig_mix(uint64_t h, uint64_t x)
 {
@@ -396,18 +463,30 @@ static uint64_t sig_mix(uint64_t h, uint64_t x)
     return h ^ (h >> 29);
 }
 
-/* The signature of a plain listpack's field list, and its size in bytes. */
-static uint64_t fields_signature(const struct listpack *lp, size_t *bytes)
+static uint64_t sig_chain(uint64_t chain, struct slice field)
 {
-    uint64_t sig = 0x6A09E667F3BCC908ULL;
+    return sig_mix(chain, hash_bytes(field.ptr, field.len));
+}
+
+static uint64_t sig_final(uint64_t chain, size_t nfields)
+{
+    return sig_mix(chain, nfields);
+}
+
+/* The signature chain of a plain listpack's field list, and its size in
+ * bytes. */
+static uint64_t fields_chain(const struct listpack *lp, size_t *bytes)
+{
+    uint64_t chain = SIG_SEED;
     size_t total = 0;
+    char buf[UTIL_LL_STR_SIZE];
     for (const uint8_t *p = lp_first(lp); p != NULL; p = lp_next(lp, lp_next(lp, p))) {
-        size_t len = lp_entry_len(p);
-        sig = sig_mix(sig, hash_bytes(p, len));
-        total += len;
+        struct lp_value v = lp_get(p);
+        chain = sig_chain(chain, lp_value_slice(&v, buf));
+        total += lp_entry_len(p);
     }
     *bytes = total;
-    return sig_mix(sig, lp->count);
+    return chain;
 }
 
 static bool fields_equal(const struct listpack *fields, const struct listpack *lp)
@@ -426,10 +505,11 @@ static bool fields_equal(const struct listpack *fields, const struct listpack *l
  * container pointer. */
 static void *share_fields(struct listpack *lp)
 {
-    if (lp->count == 0) return lp;
+    if (lp->count == 0 || lp->count / 2 > HASH_SHAPE_MAX_FIELDS) return lp;
     size_t bytes;
-    uint64_t sig = fields_signature(lp, &bytes);
+    uint64_t chain = fields_chain(lp, &bytes);
     if (bytes < HASH_SHAPE_MIN_BYTES) return lp;
+    uint64_t sig = sig_final(chain, lp->count / 2);
     struct shape *s = shape_find(sig);
     if (s == NULL) {
         uint64_t *slot = &shapes.sketch[sig & (HASH_SKETCH_SLOTS - 1)];
@@ -437,11 +517,29 @@ static void *share_fields(struct listpack *lp)
             *slot = sig;
             return lp;
         }
-        s = shape_create(sig, lp, bytes);
+        s = shape_create(sig, chain, lp, bytes);
     } else if (!fields_equal(s->fields, lp)) {
         return lp; /* a signature clash: this list stays plain */
     }
     return lp_ptr(pack(lp, s), true);
+}
+
+/* The shape whose fields are those of `s` followed by `field`, if there is
+ * one. */
+static struct shape *shape_extended(const struct shape *s, struct slice field)
+{
+    size_t n = s->fields->count + 1;
+    if (n > HASH_SHAPE_MAX_FIELDS) return NULL;
+    struct shape *t = shape_find(sig_final(sig_chain(s->chain, field), n));
+    if (t == NULL || t->fields->count != n) return NULL;
+    const uint8_t *q = lp_first(t->fields);
+    for (const uint8_t *p = lp_first(s->fields); p != NULL; p = lp_next(s->fields, p)) {
+        if (!entries_equal(p, q)) return NULL;
+        q = lp_next(t->fields, q);
+    }
+    struct lp_needle needle;
+    lp_needle_init(&needle, field);
+    return lp_match(q, &needle) ? t : NULL;
 }
 
 /* The plain listpack of any listpack hash, for a change of its field list. */
@@ -494,7 +592,7 @@ void *hash_dup_container(const void *ptr, enum obj_enc enc)
     const struct listpack *lp = ptr_lp(ptr);
     struct listpack *copy = em_malloc(lp->bytes);
     memcpy(copy, lp, lp->bytes);
-    if (ptr_is_shaped(ptr)) lp_shape(copy)->refs++;
+    if (ptr_is_shaped(ptr)) shape_ref(lp_shape(copy));
     return lp_ptr(copy, ptr_is_shaped(ptr));
 }
 
@@ -517,8 +615,7 @@ size_t hash_container_size(const void *ptr, enum obj_enc enc)
 size_t hash_len(const struct hash *h)
 {
     if (h->enc == OBJ_ENC_HT) return dict_size(h->ptr);
-    if (!ptr_is_shaped(h->ptr)) return ptr_lp(h->ptr)->count / 2;
-    return ptr_lp(h->ptr)->count - 1;
+    return lp_hash_len_of(ptr_lp(h->ptr), ptr_is_shaped(h->ptr));
 }
 
 bool hash_find(struct hash *h, struct slice field, struct hash_pos *pos)
@@ -641,15 +738,25 @@ bool hash_set(struct hash *h, struct slice field, struct slice val, const struct
         h->ptr = lp_ptr(lp_replace(v.lp, &at, val), v.fields != NULL);
         return false;
     }
+    if (v.fields != NULL && lp_hash_len_of(v.lp, true) < lim->max_entries) {
+        struct shape *s = lp_shape(v.lp);
+        struct shape *t = shape_extended(s, field);
+        if (t != NULL) {
+            /* Straight to the longer shape: a new id, one more value. */
+            uint8_t *id = lp_first(v.lp);
+            struct listpack *lp = lp_replace_ll(v.lp, &id, t->id);
+            lp = lp_append(lp, val);
+            shape_ref(t);
+            shape_release(s);
+            h->ptr = lp_ptr(lp, true);
+            return true;
+        }
+    }
     struct listpack *lp = plain_of(h->ptr);
     lp = lp_append(lp, field);
     lp = lp_append(lp, val);
     h->ptr = lp;
-    if (lp->count / 2 > lim->max_entries) {
-        hash_convert_to_table(h);
-    } else {
-        h->ptr = share_fields(lp);
-    }
+    if (lp->count / 2 > lim->max_entries) hash_convert_to_table(h);
     return true;
 }
 
@@ -675,9 +782,13 @@ bool hash_delete(struct hash *h, struct slice field)
         bool found = view_find(&plain, field, &pos);
         hash_assert(found);
     }
-    lp = lp_delete_range(lp, (uint8_t *)pos.field, 2);
-    h->ptr = share_fields(lp);
+    h->ptr = lp_delete_range(lp, (uint8_t *)pos.field, 2);
     return true;
+}
+
+void hash_compact(struct hash *h)
+{
+    if (h->enc == OBJ_ENC_LISTPACK && !ptr_is_shaped(h->ptr)) h->ptr = share_fields(h->ptr);
 }
 
 /* ---- Walking ---- */

@@ -151,6 +151,7 @@ static void hset_generic(struct client *c, bool hmset)
     for (int i = 2; i < c->argc; i += 2) {
         if (hash_set(&t.h, c->argv[i], c->argv[i + 1], &lim)) created++;
     }
+    if (created > 0) hash_compact(&t.h);
     target_commit(c, &t);
     if (hmset) {
         reply_ok(c);
@@ -183,6 +184,7 @@ static void cmd_hsetnx(struct client *c)
     struct hash_limits lim = limits();
     hash_prepare_write(&t.h, c->argv + 2, 2, &lim);
     hash_set(&t.h, c->argv[2], c->argv[3], &lim);
+    hash_compact(&t.h);
     target_commit(c, &t);
     reply_int(c, 1);
     after_write(c, "hset", 1);
@@ -213,7 +215,7 @@ static void cmd_hincrby(struct client *c)
     value += incr;
     int len = ll_to_str(buf, sizeof(buf), value);
     struct hash_limits lim = limits();
-    hash_set(&t.h, c->argv[2], (struct slice){buf, (size_t)len}, &lim);
+    if (hash_set(&t.h, c->argv[2], (struct slice){buf, (size_t)len}, &lim)) hash_compact(&t.h);
     target_commit(c, &t);
     reply_int(c, value);
     after_write(c, "hincrby", 1);
@@ -250,7 +252,7 @@ static void cmd_hincrbyfloat(struct client *c)
     char buf[UTIL_LD_STR_SIZE];
     int len = ld_to_str(buf, sizeof(buf), value);
     struct hash_limits lim = limits();
-    hash_set(&t.h, c->argv[2], (struct slice){buf, (size_t)len}, &lim);
+    if (hash_set(&t.h, c->argv[2], (struct slice){buf, (size_t)len}, &lim)) hash_compact(&t.h);
     target_commit(c, &t);
     reply_bulk(c, buf, (size_t)len);
     after_write(c, "hincrbyfloat", 1);
@@ -279,6 +281,7 @@ static void cmd_hdel(struct client *c)
             emptied = hash_len(&h) == 0;
         }
     }
+    if (deleted > 0 && !emptied) hash_compact(&h);
     hash_store(o, &h);
     if (deleted > 0) {
         if (emptied) db_delete_at(c->db, &ref);

@@ -24,7 +24,7 @@
  * field names in every key (user:1 and user:2 both have name, email, ...).
  * A listpack hash whose field list, in order, is one that other hashes have
  * too stores only its values, after the id of an interned, reference-counted
- * copy of the field list:
+ * copy of the field list (lists of at most 64 fields):
  *
  *      plain:   | f1 | v1 | f2 | v2 | ... | fn | vn |     (2n entries)
  *      shaped:  | shape id | v1 | v2 | ... | vn |           (n + 1 entries)
@@ -34,8 +34,9 @@
  * signatures remembers the first sighting), so hashes whose fields are all
  * their own never pay for one. Reads see no difference: lookups walk the
  * shape's fields and the values side by side. A write that changes a shaped
- * hash's field list unpacks it to the plain form, changes it, and looks the
- * new list up again. The shape table is process-wide (hashes are freed
+ * hash's field list unpacks it to the plain form (unless it appends a field
+ * and the longer list is a shape too), and hash_compact() looks the new list
+ * up again. The shape table is process-wide (hashes are freed
  * through obj_register_free() callbacks that carry no context).
  *
  * A struct hash is a handle held by value: the keyspace entry stores `ptr`
@@ -86,6 +87,11 @@ size_t hash_container_size(const void *ptr, enum obj_enc enc);
  * shares the field list. */
 void *hash_dup_container(const void *ptr, enum obj_enc enc);
 
+/* Frees the shared field lists no hash uses any more (up to 256 are kept
+ * for reuse) and, when no hash is left, the shape table itself. Call at
+ * shutdown, after the keyspace is freed. */
+void hash_teardown(void);
+
 /* Registers the three functions above with object.c for OBJ_HASH. Declared
  * here, defined in t_hash.c; the server calls it once at start-up. */
 void t_hash_setup(void);
@@ -122,6 +128,11 @@ bool hash_set(struct hash *h, struct slice field, struct slice val, const struct
 
 /* Deletes `field`; returns whether it was there. */
 bool hash_delete(struct hash *h, struct slice field);
+
+/* After the writes of one command that added or deleted fields: stores the
+ * hash as a shaped one if its field list is shared (see the top). Skipping
+ * it only costs memory; the hash stays valid. */
+void hash_compact(struct hash *h);
 
 /* Converts a listpack hash into a table (no-op for a table). */
 void hash_convert_to_table(struct hash *h);
@@ -167,8 +178,10 @@ void hash_random_unique(struct hash *h, struct rng *r, size_t n, struct hash_pos
 /* True if the hash stores only its values, its field list being shared. */
 bool hash_is_shared(const struct hash *h);
 
-/* Number of shared field lists alive (tests, INFO). */
+/* Number of shared field lists some hash uses (tests, INFO). */
 size_t hash_shape_count(void);
+/* The same plus those kept unused for reuse (at most 256 of them). */
+size_t hash_shape_total(void);
 
 /* Checks a listpack hash's internal consistency (entry counts, shape
  * references); true if sound. For tests. */

@@ -307,6 +307,7 @@ static struct hash make_record(const char *const *fields, size_t n, const char *
     hash_init(&h);
     for (size_t i = 0; i < n; i++)
         hash_set(&h, cstr(fields[i]), cstr(tag), &default_limits);
+    hash_compact(&h); /* as HSET does after its writes */
     return h;
 }
 
@@ -321,6 +322,8 @@ static void test_shapes(void **state)
     static const char *const fields[] = {"name", "email", "created_at", "country"};
     static const char *const other[] = {"name", "email", "created_at", "city"};
     assert_int_equal(hash_shape_count(), 0);
+    hash_teardown();
+    assert_int_equal(hash_shape_total(), 0);
     /* Built in one go, the first sighting of the list is remembered and the
      * second makes it a shape. */
     struct hash a = make_record(fields, 4, "alice");
@@ -343,7 +346,9 @@ static void test_shapes(void **state)
     assert_true(hash_get(&c, cstr("email"), &v, buf));
     assert_true(slice_is(v, "c@example.com", 13));
     assert_true(hash_delete(&c, cstr("country")));
+    hash_compact(&c);
     assert_true(hash_set(&c, cstr("city"), cstr("Paris"), &default_limits));
+    hash_compact(&c);
     struct hash d = make_record(other, 4, "dave");
     /* c's list {name, email, created_at, city} was seen once: d is the
      * second sighting. */
@@ -365,6 +370,8 @@ static void test_shapes(void **state)
     hash_deinit(&d);
     hash_deinit(&e);
     assert_int_equal(hash_shape_count(), 0);
+    hash_teardown();
+    assert_int_equal(hash_shape_total(), 0);
 }
 
 /* Shapes built one field at a time, as HSET key f v in a loop does: every
@@ -380,10 +387,44 @@ static void test_shapes_incremental(void **state)
             snprintf(f, sizeof(f), "attribute-%d", i);
             snprintf(v, sizeof(v), "value-%d-%d", k, i);
             hash_set(&hs[k], cstr(f), cstr(v), &default_limits);
+            hash_compact(&hs[k]); /* one HSET per field */
         }
     }
     for (int k = 1; k < 5; k++)
         assert_true(is_shaped(&hs[k]));
+    /* While hashes hold every prefix of the list (twice, so each prefix is
+     * a shape), a hash that grows field by field moves from shape to shape
+     * without unpacking: shaped right after each HSET, before compacting. */
+    struct hash prefixes[2][9];
+    for (int rep = 0; rep < 2; rep++) {
+        for (int n = 2; n <= 10; n++) {
+            hash_init(&prefixes[rep][n - 2]);
+            for (int i = 0; i < n; i++) {
+                snprintf(f, sizeof(f), "attribute-%d", i);
+                hash_set(&prefixes[rep][n - 2], cstr(f), cstr("p"), &default_limits);
+            }
+            hash_compact(&prefixes[rep][n - 2]);
+        }
+    }
+    struct hash extra;
+    hash_init(&extra);
+    for (int i = 0; i < 10; i++) {
+        snprintf(f, sizeof(f), "attribute-%d", i);
+        hash_set(&extra, cstr(f), cstr("x"), &default_limits);
+        if (i >= 2) assert_true(is_shaped(&extra));
+        hash_compact(&extra);
+    }
+    struct slice last;
+    char gbuf[UTIL_LL_STR_SIZE];
+    assert_true(hash_get(&extra, cstr("attribute-9"), &last, gbuf));
+    assert_true(slice_is(last, "x", 1));
+    assert_true(hash_get(&extra, cstr("attribute-0"), &last, gbuf));
+    assert_true(slice_is(last, "x", 1));
+    hash_deinit(&extra);
+    for (int rep = 0; rep < 2; rep++) {
+        for (int n = 0; n < 9; n++)
+            hash_deinit(&prefixes[rep][n]);
+    }
     for (int k = 0; k < 5; k++) {
         for (int i = 0; i < 10; i++) {
             snprintf(f, sizeof(f), "attribute-%d", i);
@@ -397,6 +438,54 @@ static void test_shapes_incremental(void **state)
     for (int k = 0; k < 5; k++)
         hash_deinit(&hs[k]);
     assert_int_equal(hash_shape_count(), 0);
+    hash_teardown();
+    assert_int_equal(hash_shape_total(), 0);
+}
+
+/* Records written one after another, field by field: the shorter lists a
+ * record passes through are no longer used once it grew, but they stay
+ * parked, so the next record moves from shape to shape at every field. The
+ * ring of parked shapes is bounded. */
+static void test_parked_shapes(void **state)
+{
+    (void)state;
+    struct hash recs[4];
+    char f[32];
+    for (int k = 0; k < 4; k++) {
+        hash_init(&recs[k]);
+        for (int i = 0; i < 12; i++) {
+            snprintf(f, sizeof(f), "column-%d", i);
+            hash_set(&recs[k], cstr(f), cstr("v"), &default_limits);
+            if (k >= 2 && i >= 2) assert_true(is_shaped(&recs[k]));
+            hash_compact(&recs[k]);
+        }
+    }
+    assert_int_equal(hash_shape_count(), 1);
+    assert_true(hash_shape_total() > 1);
+    /* Many unused lists: at most 256 stay. */
+    for (int n = 0; n < 600; n++) {
+        struct hash a, b;
+        char g[32];
+        snprintf(g, sizeof(g), "unique-field-%d", n);
+        for (int rep = 0; rep < 2; rep++) {
+            struct hash *x = rep == 0 ? &a : &b;
+            hash_init(x);
+            hash_set(x, cstr(g), cstr("1"), &default_limits);
+            hash_set(x, cstr("common-field"), cstr("2"), &default_limits);
+            hash_compact(x);
+        }
+        assert_true(is_shaped(&b));
+        hash_deinit(&a);
+        hash_deinit(&b);
+    }
+    assert_int_equal(hash_shape_count(), 1);
+    assert_true(hash_shape_total() <= 1 + 256);
+    hash_teardown(); /* frees the unused ones, not the one in use */
+    assert_int_equal(hash_shape_total(), 1);
+    for (int k = 0; k < 4; k++)
+        hash_deinit(&recs[k]);
+    hash_teardown();
+    assert_int_equal(hash_shape_total(), 0);
 }
 
 /* The number in "f<number>". */
@@ -483,6 +572,7 @@ static struct slice random_value(struct rng *r, char *buf)
 static void test_random_ops(void **state)
 {
     (void)state;
+    int table_steps = 0, packed_steps = 0;
     for (uint64_t seed = 1; seed <= 6; seed++) {
         struct rng r;
         rng_seed(&r, seed);
@@ -494,7 +584,7 @@ static void test_random_ops(void **state)
         memset(ms, 0, sizeof(ms));
         for (int k = 0; k < NHASH; k++)
             hash_init(&hs[k]);
-        int shared_steps = 0, table_steps = 0;
+        int shared_steps = 0;
         for (int step = 0; step < 6000; step++) {
             int k = (int)rng_below(&r, NHASH);
             struct hash *h = &hs[k];
@@ -504,17 +594,24 @@ static void test_random_ops(void **state)
             int fi = (int)(rng_below(&r, 4) ? rng_below(&r, 8) : rng_below(&r, POOL));
             struct slice f = pool_field(fi, fb);
             uint64_t op = rng_below(&r, 100);
+            if (op < 15 && m->n < 8) {
+                /* Grow a record by its next field: other records of the
+                 * next length may hold the longer shape already. */
+                f = pool_field((int)m->n, fb);
+            }
             if (op < 45) {
                 struct slice v = random_value(&r, vb);
                 struct slice args[2] = {f, v};
                 hash_prepare_write(h, args, 2, &lim);
                 assert_int_equal(hash_set(h, f, v, &lim), model_set(m, f, v));
+                if (rng_below(&r, 4) != 0) hash_compact(h);
             } else if (op < 72) {
                 assert_int_equal(hash_delete(h, f), model_delete(m, f));
+                if (rng_below(&r, 4) != 0) hash_compact(h);
             } else if (op < 82) {
                 /* Empty it (a deleted key), or start over from a copy. */
                 int src = (int)rng_below(&r, NHASH);
-                if (src == k) {
+                if (src == k || rng_below(&r, 2) == 0) {
                     /* Start over as a record: the first few pool fields in
                      * order, the way many keys of one kind are written. */
                     hash_deinit(h);
@@ -526,6 +623,7 @@ static void test_random_ops(void **state)
                         struct slice v = random_value(&r, vb);
                         assert_int_equal(hash_set(h, rf, v, &lim), model_set(m, rf, v));
                     }
+                    hash_compact(h);
                 } else {
                     hash_deinit(h);
                     *h = (struct hash){hash_dup_container(hs[src].ptr, hs[src].enc), hs[src].enc};
@@ -552,22 +650,32 @@ static void test_random_ops(void **state)
                 free(picks);
             }
             if (h->enc == OBJ_ENC_LISTPACK) assert_true(hash_len(h) <= lim.max_entries);
+            /* Every live shape is used by some hash. */
+            size_t users = 0;
+            for (int j = 0; j < NHASH; j++)
+                users += hash_is_shared(&hs[j]);
+            if (hash_shape_count() > users) print_message("step %d op %d\n", step, (int)op);
+            assert_true(hash_shape_count() <= users);
             shared_steps += hash_is_shared(h);
             table_steps += h->enc == OBJ_ENC_HT;
+            packed_steps += h->enc == OBJ_ENC_LISTPACK && !hash_is_shared(h);
             check_equal(h, m);
         }
-        /* The walk went through every form. */
-        print_message("seed %d: %d steps shared, %d as a table\n", (int)seed, shared_steps,
-                      table_steps);
         assert_true(shared_steps > 100);
-        assert_true(table_steps > 100);
         for (int k = 0; k < NHASH; k++) {
             check_equal(&hs[k], &ms[k]);
             hash_deinit(&hs[k]);
             model_clear(&ms[k]);
         }
         assert_int_equal(hash_shape_count(), 0);
+        assert_true(hash_shape_total() <= 256);
+        hash_teardown();
+        assert_int_equal(hash_shape_total(), 0);
     }
+    /* The walk went through every form. */
+    print_message("%d steps as a table, %d plain\n", table_steps, packed_steps);
+    assert_true(table_steps > 1000);
+    assert_true(packed_steps > 1000);
 }
 
 int main(void)
@@ -581,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_table_value_resize),
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_shapes_incremental),
+        cmocka_unit_test(test_parked_shapes),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_random_ops),
     };
