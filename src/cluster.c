@@ -12,8 +12,11 @@
  * the keys are spread later. SELECT of a db other than 0 is refused. Tests:
  * tests/integration/test_cluster.py (redis-py's RedisCluster).
  *
- * Not yet: CROSSSLOT for commands with movable keys (EVAL's numkeys,
- * ZUNIONSTORE, ...) and across the commands of one MULTI; CLUSTER HELP and
+ * Commands whose keys follow a count (EVAL, FCALL, ZUNIONSTORE, LMPOP, ...)
+ * are checked too, from a table of where the count is.
+ *
+ * Not yet: CROSSSLOT across the commands of one MULTI (Redis checks them at
+ * EXEC); CLUSTER HELP and
  * the admin subcommands (ADDSLOTS, MEET, SETSLOT, ...); cluster bus.
  *
  * Design for the next steps.
@@ -103,23 +106,76 @@ unsigned cluster_keyslot(const char *key, size_t len)
     return crc16(key, len) & (CLUSTER_SLOTS - 1);
 }
 
+/* Commands whose keys follow a count (Redis's movablekeys): the count's
+ * position, and whether argv[1] is a key too (the destination). */
+struct movable {
+    const char *name;
+    int numkeys_at;
+    bool dest;
+    const struct command *cmd; /* resolved on first use */
+};
+
+static struct movable movables[] = {
+    {"eval", 2, false, NULL},       {"evalsha", 2, false, NULL},    {"eval_ro", 2, false, NULL},
+    {"evalsha_ro", 2, false, NULL}, {"fcall", 2, false, NULL},      {"fcall_ro", 2, false, NULL},
+    {"zunionstore", 2, true, NULL}, {"zinterstore", 2, true, NULL}, {"zdiffstore", 2, true, NULL},
+    {"zunion", 1, false, NULL},     {"zinter", 1, false, NULL},     {"zdiff", 1, false, NULL},
+    {"zintercard", 1, false, NULL}, {"sintercard", 1, false, NULL}, {"lmpop", 1, false, NULL},
+    {"zmpop", 1, false, NULL},      {"blmpop", 2, false, NULL},     {"bzmpop", 2, false, NULL},
+};
+#define MOVABLE_COUNT (sizeof(movables) / sizeof(movables[0]))
+
+static const struct movable *find_movable(const struct command *cmd)
+{
+    static bool resolved;
+    if (!resolved) {
+        for (size_t i = 0; i < MOVABLE_COUNT; i++) {
+            struct slice name = {movables[i].name, strlen(movables[i].name)};
+            movables[i].cmd = command_lookup(name);
+        }
+        resolved = true;
+    }
+    for (size_t i = 0; i < MOVABLE_COUNT; i++) {
+        if (movables[i].cmd == cmd) return &movables[i];
+    }
+    return NULL;
+}
+
+/* Folds argv[i]'s slot into *slot; false on a second, different slot. */
+static bool same_slot(const struct client *c, int i, int *slot)
+{
+    int s = (int)cluster_keyslot(c->argv[i].ptr, c->argv[i].len);
+    if (*slot == -1) *slot = s;
+    return s == *slot;
+}
+
 bool cluster_check_keys_or_reply(struct client *c, const struct command *cmd)
 {
-    if (!server.cfg.cluster_enabled || cmd->first_key <= 0) return true;
-    int last = cmd->last_key < 0 ? c->argc + cmd->last_key : cmd->last_key;
-    if (last >= c->argc) last = c->argc - 1;
-    int step = cmd->key_step > 0 ? cmd->key_step : 1;
+    if (!server.cfg.cluster_enabled) return true;
     int slot = -1;
-    for (int i = cmd->first_key; i <= last; i += step) {
-        int s = (int)cluster_keyslot(c->argv[i].ptr, c->argv[i].len);
-        if (slot == -1) {
-            slot = s;
-        } else if (s != slot) {
-            reply_error(c, "CROSSSLOT Keys in request don't hash to the same slot");
-            return false;
+    bool ok = true;
+    const struct movable *m = cmd->parent == NULL ? find_movable(cmd) : NULL;
+    if (m != NULL) {
+        /* A bad count is the command's own error, so it is left to it. */
+        long long n;
+        if (m->numkeys_at < c->argc &&
+            str_to_ll(c->argv[m->numkeys_at].ptr, c->argv[m->numkeys_at].len, &n) && n > 0 &&
+            n <= c->argc - m->numkeys_at - 1) {
+            if (m->dest) ok = same_slot(c, 1, &slot);
+            for (int i = m->numkeys_at + 1; ok && i <= m->numkeys_at + n; i++) {
+                ok = same_slot(c, i, &slot);
+            }
+        }
+    } else if (cmd->first_key > 0) {
+        int last = cmd->last_key < 0 ? c->argc + cmd->last_key : cmd->last_key;
+        if (last >= c->argc) last = c->argc - 1;
+        int step = cmd->key_step > 0 ? cmd->key_step : 1;
+        for (int i = cmd->first_key; ok && i <= last; i += step) {
+            ok = same_slot(c, i, &slot);
         }
     }
-    return true;
+    if (!ok) reply_error(c, "CROSSSLOT Keys in request don't hash to the same slot");
+    return ok;
 }
 
 /* ---- This node ---- */

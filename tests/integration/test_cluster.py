@@ -170,7 +170,19 @@ def _cluster_rules(port):
                      ("CLUSTER", "COUNTKEYSINSLOT", "-1"), ("CLUSTER", "COUNTKEYSINSLOT", "16384"),
                      ("CLUSTER", "GETKEYSINSLOT", "16384", "1"), ("CLUSTER", "GETKEYSINSLOT", "1", "-1"),
                      ("CLUSTER", "GETKEYSINSLOT", "x", "1"), ("CLUSTER", "GETKEYSINSLOT", "1", "0"),
-                     ("CLUSTER", "KEYSLOT"), ("CLUSTER", "MYID", "x"), ("READONLY", "x")):
+                     ("CLUSTER", "KEYSLOT"), ("CLUSTER", "MYID", "x"), ("READONLY", "x"),
+                     # Keys after a count (movable keys).
+                     ("EVAL", "return 1", "2", "a", "b"), ("EVAL", "return 1", "2", "{a}1", "{a}2"),
+                     ("EVAL", "return 1", "x", "a"), ("EVAL", "return 1", "5", "a"),
+                     ("EVAL", "return 1", "0", "a", "b"), ("EVAL", "return 1", "1", "a", "b"),
+                     ("FCALL", "nosuch", "2", "a", "b"),
+                     ("ZUNIONSTORE", "d", "2", "{d}a", "{d}b"),
+                     ("ZUNIONSTORE", "{d}x", "2", "{d}a", "{d}b"),
+                     ("ZINTER", "2", "a", "b"), ("ZDIFF", "2", "{z}a", "{z}b"),
+                     ("LMPOP", "2", "a", "b", "LEFT"), ("LMPOP", "2", "{l}a", "{l}b", "LEFT"),
+                     ("SINTERCARD", "2", "{s}a", "{s}b"), ("SINTERCARD", "2", "a", "b"),
+                     ("BLMPOP", "0.01", "2", "a", "b", "LEFT"), ("BZMPOP", "0.01", "2", "a", "b", "MIN"),
+                     ("ZMPOP", "2", "a", "b", "MIN")):
             try:
                 out.append(r.execute_command(*args))
             except redis.ResponseError as e:
