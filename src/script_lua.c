@@ -637,14 +637,14 @@ static void parse_aggregate(lua_State *L, struct reply_cursor *r, char type, lon
             need_stack(L, 2);
             lua_createtable(L, n > 1024 ? 1024 : (int)n, 0);
         }
-        for (long long j = 0; j < n; j++) {
+        for (long long j = 0; j < n && r->p < r->end; j++) {
             parse_reply(L, r);
             if (L != NULL) lua_rawseti(L, -2, (int)(j + 1));
         }
         return;
     }
     if (type == '|') { /* attribute: skipped, then the reply itself */
-        for (long long j = 0; j < 2 * n; j++)
+        for (long long j = 0; j < 2 * n && r->p < r->end; j++)
             parse_reply(NULL, r);
         parse_reply(L, r);
         return;
@@ -656,7 +656,7 @@ static void parse_aggregate(lua_State *L, struct reply_cursor *r, char type, lon
         lua_pushstring(L, type == '%' ? "map" : "set");
         lua_newtable(L);
     }
-    for (long long j = 0; j < n; j++) {
+    for (long long j = 0; j < n && r->p < r->end; j++) {
         parse_reply(L, r);
         if (type == '%') {
             parse_reply(L, r);
@@ -817,9 +817,7 @@ static bool take_reply(lua_State *L, struct client *f)
     return is_error;
 }
 
-/* For the fuzz test: parses `len` bytes of RESP into Lua values. */
-void script_parse_reply_for_test(lua_State *L, const char *p, size_t len);
-void script_parse_reply_for_test(lua_State *L, const char *p, size_t len)
+void script_reply_to_lua(lua_State *L, const char *p, size_t len)
 {
     struct reply_cursor r = {p, p + len};
     parse_reply(L, &r);

@@ -109,6 +109,15 @@ bool script_running_info(const char **name, const struct client **caller, long l
  * its next hook, or replies NOTBUSY / UNKILLABLE / BUSY. */
 void script_kill(struct client *c, bool is_eval);
 
+/* Pushes the Lua value redis.call() makes of one RESP2/RESP3 reply held in
+ * p[0..len): integer -> number, bulk -> string, null bulk and null array ->
+ * false, array -> table, status -> {ok=...}, error -> {err=...}, map ->
+ * {map={...}}, set -> {set={m=true}}, null -> nil, boolean, double ->
+ * {double=n}, big number -> {big_number=...}, verbatim ->
+ * {verbatim_string={format=..., string=...}}; attributes are skipped. A
+ * truncated reply is read as far as it goes (never past len). */
+void script_reply_to_lua(struct lua_State *L, const char *p, size_t len);
+
 /* SHA1 of `len` bytes as 40 lower-case hex digits and a NUL. */
 void script_sha1hex(char out[41], const char *p, size_t len);
 
