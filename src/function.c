@@ -18,6 +18,7 @@
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/mem.h"
+#include "ember/rdb.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
@@ -265,10 +266,10 @@ static char *parse_metadata(const char *code, size_t len, const char **err, char
     return name;
 }
 
-/* Redis's functionsCreateWithLibraryCtx. Returns the new library (linked)
- * or NULL with *err (em_malloc'd) set. */
-static struct library *library_create(const char *code, size_t len, bool replace,
-                                      long long timeout_ms, char **err)
+/* Compiles and runs a library's code in the functions VM: the library it
+ * registered, not linked yet (its functions may still collide with other
+ * libraries'), or NULL with *err (em_malloc'd) set. */
+static struct library *library_build(const char *code, size_t len, long long timeout_ms, char **err)
 {
     char errbuf[512];
     const char *e;
@@ -279,27 +280,18 @@ static struct library *library_create(const char *code, size_t len, bool replace
     }
     struct script_vm *vm = functions_vm();
     lua_State *L = script_vm_lua(vm);
-    struct library *old = library_find(name, strlen(name));
-    if (old != NULL && !replace) {
-        snprintf(errbuf, sizeof(errbuf), "ERR Library '%s' already exists", name);
-        em_free(name);
-        *err = em_strndup(errbuf, strlen(errbuf));
-        return NULL;
-    }
-    if (old != NULL) library_unlink(old);
-
     struct library *lib = em_calloc(1, sizeof(*lib));
     lib->name = name;
     lib->code = em_strndup(code, len);
     lib->code_len = len;
     /* The code after the shebang line, its newline kept for line numbers. */
     size_t shebang_len = (size_t)((const char *)memchr(code, '\n', len) - code);
-    bool ok = false;
     if (!script_vm_compile(vm, code + shebang_len, len - shebang_len, "@user_function")) {
         snprintf(errbuf, sizeof(errbuf), "ERR Error compiling function: %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         *err = em_strndup(errbuf, strlen(errbuf));
-        goto out;
+        library_destroy(lib, true);
+        return NULL;
     }
     fn.loading = lib;
     char *load_err = NULL;
@@ -310,23 +302,60 @@ static struct library *library_create(const char *code, size_t len, bool replace
         *err = em_malloc(n);
         snprintf(*err, n, "ERR Error registering functions: %s", load_err);
         em_free(load_err);
-        goto out;
+        library_destroy(lib, true);
+        return NULL;
     }
     if (lib->nfuncs == 0) {
         *err = em_strndup("ERR No functions registered", 27);
-        goto out;
+        library_destroy(lib, true);
+        return NULL;
     }
-    for (struct function *f = lib->funcs; f != NULL; f = f->next) {
+    return lib;
+}
+
+/* NULL if none of lib's functions exists already, else the error. */
+static char *collision(const struct library *lib)
+{
+    for (const struct function *f = lib->funcs; f != NULL; f = f->next) {
         if (function_find(f->name, strlen(f->name)) != NULL) {
-            snprintf(errbuf, sizeof(errbuf), "ERR Function %s already exists", f->name);
-            *err = em_strndup(errbuf, strlen(errbuf));
-            goto out;
+            char buf[FUNCTION_NAME_MAX + 64];
+            snprintf(buf, sizeof(buf), "ERR Function %s already exists", f->name);
+            return em_strndup(buf, strlen(buf));
         }
     }
-    ok = true;
-out:
-    if (!ok) {
+    return NULL;
+}
+
+/* Redis's functionsCreateWithLibraryCtx (FUNCTION LOAD). Returns the new
+ * library, linked, or NULL with *err (em_malloc'd) set. With `replace` an
+ * existing library of that name is set aside first and put back on
+ * failure. */
+static struct library *library_create(const char *code, size_t len, bool replace,
+                                      long long timeout_ms, char **err)
+{
+    char errbuf[512];
+    const char *e;
+    char *name = parse_metadata(code, len, &e, errbuf, sizeof(errbuf));
+    if (name == NULL) {
+        *err = em_strndup(e, strlen(e));
+        return NULL;
+    }
+    functions_vm();
+    struct library *old = library_find(name, strlen(name));
+    if (old != NULL && !replace) {
+        snprintf(errbuf, sizeof(errbuf), "ERR Library '%s' already exists", name);
+        em_free(name);
+        *err = em_strndup(errbuf, strlen(errbuf));
+        return NULL;
+    }
+    em_free(name);
+    if (old != NULL) library_unlink(old);
+    struct library *lib = library_build(code, len, timeout_ms, err);
+    if (lib != NULL && (*err = collision(lib)) != NULL) {
         library_destroy(lib, true);
+        lib = NULL;
+    }
+    if (lib == NULL) {
         if (old != NULL) library_link(old);
         return NULL;
     }
@@ -690,6 +719,388 @@ static void cmd_function_kill(struct client *c)
     script_kill(c, false);
 }
 
+/* ---- FUNCTION DUMP / RESTORE ----
+ *
+ * The payload is Redis's: per library the RDB opcode FUNCTION2 (245) and
+ * its code as an RDB string, then the RDB version (2 bytes, little endian)
+ * and the CRC64 of everything before (8 bytes, little endian). DUMP writes
+ * the strings uncompressed (Redis LZF-compresses those it can shrink, so
+ * the bytes can differ); RESTORE reads both forms. */
+
+#define RDB_OPCODE_FUNCTION2       245
+#define RDB_OPCODE_FUNCTION_PRE_GA 246
+
+struct bytes {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static void bytes_put(struct bytes *b, const void *p, size_t len)
+{
+    if (b->len + len > b->cap) {
+        b->cap = (b->len + len) * 2 + 64;
+        b->p = em_realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, p, len);
+    b->len += len;
+}
+
+/* RDB's length encoding: 6, 14, 32 or 64 bits. */
+static void bytes_put_len(struct bytes *b, uint64_t len)
+{
+    uint8_t buf[9];
+    size_t n;
+    if (len < 64) {
+        buf[0] = (uint8_t)len;
+        n = 1;
+    } else if (len < 16384) {
+        buf[0] = (uint8_t)(0x40 | (len >> 8));
+        buf[1] = (uint8_t)len;
+        n = 2;
+    } else if (len <= UINT32_MAX) {
+        buf[0] = 0x80;
+        for (int i = 0; i < 4; i++)
+            buf[1 + i] = (uint8_t)(len >> (24 - 8 * i));
+        n = 5;
+    } else {
+        buf[0] = 0x81;
+        for (int i = 0; i < 8; i++)
+            buf[1 + i] = (uint8_t)(len >> (56 - 8 * i));
+        n = 9;
+    }
+    bytes_put(b, buf, n);
+}
+
+static void cmd_function_dump(struct client *c)
+{
+    struct bytes b = {0};
+    for (const struct library *lib = fn.libs; lib != NULL; lib = lib->next) {
+        uint8_t op = RDB_OPCODE_FUNCTION2;
+        bytes_put(&b, &op, 1);
+        bytes_put_len(&b, lib->code_len);
+        bytes_put(&b, lib->code, lib->code_len);
+    }
+    uint8_t version[2] = {RDB_VERSION & 0xff, (RDB_VERSION >> 8) & 0xff};
+    bytes_put(&b, version, 2);
+    uint64_t crc = rdb_crc64(0, b.p, b.len);
+    uint8_t crcbuf[8];
+    for (int i = 0; i < 8; i++)
+        crcbuf[i] = (uint8_t)(crc >> (8 * i));
+    bytes_put(&b, crcbuf, 8);
+    reply_bulk(c, (const char *)b.p, b.len);
+    em_free(b.p);
+}
+
+struct reader {
+    const uint8_t *p, *end;
+};
+
+/* An RDB length; *special is set for the encoded-string forms (11xxxxxx). */
+static bool read_len(struct reader *r, uint64_t *len, bool *special)
+{
+    if (r->p >= r->end) return false;
+    uint8_t b = *r->p++;
+    *special = false;
+    switch (b >> 6) {
+    case 0:
+        *len = b & 0x3F;
+        return true;
+    case 1:
+        if (r->p >= r->end) return false;
+        *len = ((uint64_t)(b & 0x3F) << 8) | *r->p++;
+        return true;
+    case 2: {
+        int n = b == 0x80 ? 4 : b == 0x81 ? 8 : 0;
+        if (n == 0 || r->end - r->p < n) return false;
+        uint64_t v = 0;
+        for (int i = 0; i < n; i++)
+            v = (v << 8) | *r->p++;
+        *len = v;
+        return true;
+    }
+    default:
+        *special = true;
+        *len = b & 0x3F;
+        return true;
+    }
+}
+
+/* LZF decompression (liblzf's lzf_decompress): false on corrupt input. */
+static bool lzf_expand(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
+{
+    const uint8_t *ip = in, *in_end = in + inlen;
+    uint8_t *op = out, *out_end = out + outlen;
+    while (ip < in_end) {
+        unsigned ctrl = *ip++;
+        if (ctrl < 32) { /* a literal run of ctrl + 1 bytes */
+            ctrl++;
+            if ((size_t)(out_end - op) < ctrl || (size_t)(in_end - ip) < ctrl) return false;
+            memcpy(op, ip, ctrl);
+            op += ctrl;
+            ip += ctrl;
+            continue;
+        }
+        size_t len = ctrl >> 5; /* a back reference */
+        if (len == 7) {
+            if (ip >= in_end) return false;
+            len += *ip++;
+        }
+        if (ip >= in_end) return false;
+        size_t back = ((size_t)(ctrl & 0x1f) << 8) + *ip++ + 1;
+        len += 2;
+        if ((size_t)(op - out) < back || (size_t)(out_end - op) < len) return false;
+        const uint8_t *ref = op - back;
+        for (size_t i = 0; i < len; i++)
+            *op++ = *ref++;
+    }
+    return op == out_end;
+}
+
+/* An RDB string (raw, integer-encoded or LZF), em_malloc'd; NULL if bad. */
+static char *read_string(struct reader *r, size_t *out_len)
+{
+    uint64_t len;
+    bool special;
+    if (!read_len(r, &len, &special)) return NULL;
+    if (!special) {
+        if ((uint64_t)(r->end - r->p) < len) return NULL;
+        char *s = em_strndup((const char *)r->p, (size_t)len);
+        r->p += len;
+        *out_len = (size_t)len;
+        return s;
+    }
+    if (len <= 2) { /* INT8, INT16, INT32, little endian */
+        int n = 1 << len;
+        if (r->end - r->p < n) return NULL;
+        int64_t v = 0;
+        for (int i = 0; i < n; i++)
+            v |= (int64_t)r->p[i] << (8 * i);
+        if (v & ((int64_t)1 << (8 * n - 1))) v -= (int64_t)1 << (8 * n); /* sign */
+        r->p += n;
+        char buf[UTIL_LL_STR_SIZE];
+        *out_len = (size_t)ll_to_str(buf, sizeof(buf), (long long)v);
+        return em_strndup(buf, *out_len);
+    }
+    uint64_t clen, ulen;
+    if (len != 3 || !read_len(r, &clen, &special) || special || !read_len(r, &ulen, &special) ||
+        special || (uint64_t)(r->end - r->p) < clen || ulen > (1ULL << 32)) {
+        return NULL;
+    }
+    char *s = em_malloc((size_t)ulen + 1);
+    if (!lzf_expand(r->p, (size_t)clen, (uint8_t *)s, (size_t)ulen)) {
+        em_free(s);
+        return NULL;
+    }
+    s[ulen] = '\0';
+    r->p += clen;
+    *out_len = (size_t)ulen;
+    return s;
+}
+
+/* The format of 7.0's release candidates (opcode 246): name, engine, an
+ * optional description, then the code without its shebang, which is put
+ * back ("#!<engine> name=<name>\n"). */
+static char *read_pre_ga(struct reader *r, size_t *code_len, const char **msg)
+{
+    size_t name_len, engine_len, desc_len, body_len;
+    char *name = read_string(r, &name_len);
+    char *engine = name != NULL ? read_string(r, &engine_len) : NULL;
+    char *code = NULL;
+    uint64_t has_desc = 0;
+    bool special;
+    if (name == NULL) {
+        *msg = "ERR Failed loading library name";
+    } else if (engine == NULL) {
+        *msg = "ERR Failed loading engine name";
+    } else if (!read_len(r, &has_desc, &special) || special) {
+        *msg = "ERR Failed loading library description indicator";
+    } else {
+        char *desc = has_desc ? read_string(r, &desc_len) : NULL;
+        char *body = has_desc && desc == NULL ? NULL : read_string(r, &body_len);
+        if (has_desc && desc == NULL) {
+            *msg = "ERR Failed loading library description";
+        } else if (body == NULL) {
+            *msg = "ERR Failed loading library blob";
+        } else {
+            size_t n = engine_len + name_len + body_len + 16;
+            code = em_malloc(n);
+            int head = snprintf(code, n, "#!%s name=%s\n", engine, name);
+            memcpy(code + head, body, body_len);
+            *code_len = (size_t)head + body_len;
+        }
+        em_free(desc);
+        em_free(body);
+    }
+    em_free(name);
+    em_free(engine);
+    return code;
+}
+
+static void free_library_list(struct library *list)
+{
+    while (list != NULL) {
+        struct library *next = list->next;
+        library_destroy(list, true);
+        list = next;
+    }
+}
+
+/* Redis's verifyDumpPayload then the loop of functionRestoreCommand: the
+ * payload's libraries, built but not linked (NULL-terminated list), or NULL
+ * with *err set. */
+static struct library *restore_parse(struct slice data, char **err)
+{
+    const uint8_t *p = (const uint8_t *)data.ptr;
+    size_t len = data.len;
+    uint64_t stored = 0;
+    if (len >= 10) {
+        for (int i = 0; i < 8; i++)
+            stored |= (uint64_t)p[len - 8 + i] << (8 * i);
+    }
+    if (len < 10 || (p[len - 10] | (p[len - 9] << 8)) > RDB_VERSION ||
+        stored != rdb_crc64(0, p, len - 8)) {
+        *err = em_strndup("ERR DUMP payload version or checksum are wrong", 46);
+        return NULL;
+    }
+    /* As Redis's rio over the whole payload, reads may run into the
+     * footer; a new library starts only while more than it remains. */
+    struct reader r = {p, p + len};
+    struct library *list = NULL;
+    while (r.end - r.p > 10) {
+        uint8_t type = *r.p++;
+        size_t code_len = 0;
+        const char *msg = NULL;
+        char *code = NULL;
+        if (type == RDB_OPCODE_FUNCTION_PRE_GA) {
+            code = read_pre_ga(&r, &code_len, &msg);
+        } else if (type == RDB_OPCODE_FUNCTION2) {
+            code = read_string(&r, &code_len);
+            if (code == NULL) msg = "ERR Failed loading library payload";
+        } else {
+            msg = "ERR given type is not a function";
+        }
+        if (msg != NULL) {
+            *err = em_strndup(msg, strlen(msg));
+            free_library_list(list);
+            return NULL;
+        }
+        struct library *lib = library_build(code, code_len, 0, err);
+        em_free(code);
+        if (lib == NULL) {
+            free_library_list(list);
+            return NULL;
+        }
+        /* Collisions inside the payload itself, as Redis's fresh context
+         * would see them. */
+        char buf[FUNCTION_NAME_MAX + 64];
+        for (struct library *o = list; o != NULL && *err == NULL; o = o->next) {
+            if (strcmp(o->name, lib->name) == 0) {
+                snprintf(buf, sizeof(buf), "ERR Library '%s' already exists", lib->name);
+                *err = em_strndup(buf, strlen(buf));
+            }
+            for (struct function *f = lib->funcs; f != NULL && *err == NULL; f = f->next) {
+                for (struct function *g = o->funcs; g != NULL && *err == NULL; g = g->next) {
+                    if (strcasecmp(f->name, g->name) == 0) {
+                        snprintf(buf, sizeof(buf), "ERR Function %s already exists", f->name);
+                        *err = em_strndup(buf, strlen(buf));
+                    }
+                }
+            }
+        }
+        lib->next = list;
+        list = lib;
+        if (*err != NULL) {
+            free_library_list(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
+/* Redis's libraryJoin: links `list` into the current libraries; with
+ * `replace`, same-named libraries are replaced (and restored on failure). */
+static char *restore_join(struct library *list, bool replace)
+{
+    struct library *old = NULL;
+    char buf[FUNCTION_NAME_MAX + 64];
+    char *err = NULL;
+    for (struct library *lib = list; lib != NULL && err == NULL; lib = lib->next) {
+        struct library *same = library_find(lib->name, strlen(lib->name));
+        if (same == NULL) continue;
+        if (!replace) {
+            snprintf(buf, sizeof(buf), "ERR Library %s already exists", lib->name);
+            err = em_strndup(buf, strlen(buf));
+            break;
+        }
+        library_unlink(same);
+        same->next = old;
+        old = same;
+    }
+    for (struct library *lib = list; lib != NULL && err == NULL; lib = lib->next)
+        err = collision(lib);
+    if (err != NULL) {
+        while (old != NULL) {
+            struct library *next = old->next;
+            library_link(old);
+            old = next;
+        }
+        return err;
+    }
+    free_library_list(old);
+    while (list != NULL) {
+        struct library *next = list->next;
+        library_link(list);
+        list = next;
+    }
+    return NULL;
+}
+
+/* FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE] */
+static void cmd_function_restore(struct client *c)
+{
+    if (c->argc > 4) {
+        reply_error_fmt(c,
+                        "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
+                        "FUNCTION HELP.",
+                        (int)c->argv[1].len, c->argv[1].ptr);
+        return;
+    }
+    enum { APPEND, REPLACE, FLUSH } policy = APPEND;
+    if (c->argc == 4) {
+        if (arg_is(c, 3, "append")) {
+            policy = APPEND;
+        } else if (arg_is(c, 3, "replace")) {
+            policy = REPLACE;
+        } else if (arg_is(c, 3, "flush")) {
+            policy = FLUSH;
+        } else {
+            reply_error(c, "ERR Wrong restore policy given, value should be either FLUSH, "
+                           "APPEND or REPLACE.");
+            return;
+        }
+    }
+    char *err = NULL;
+    struct library *list = restore_parse(c->argv[2], &err);
+    if (err == NULL && policy == FLUSH) {
+        while (fn.libs != NULL) {
+            struct library *lib = fn.libs;
+            library_unlink(lib);
+            library_destroy(lib, true);
+        }
+    }
+    if (err == NULL) {
+        err = restore_join(list, policy == REPLACE);
+        if (err != NULL) free_library_list(list);
+    }
+    if (err != NULL) {
+        reply_error(c, err);
+        em_free(err);
+        return;
+    }
+    server.dirty++;
+    reply_ok(c);
+}
+
 static void cmd_function_help(struct client *c)
 {
     static const char *const lines[] = {
@@ -770,6 +1181,13 @@ static struct command function_subcommands[] = {
      .flags = CMD_WRITE | CMD_NOSCRIPT, .group = "scripting",
      .summary = "Deleting all functions", .since = "7.0.0",
      .complexity = "O(N) where N is the number of functions deleted"},
+    {.name = "dump", .proc = cmd_function_dump, .arity = 2, .flags = CMD_NOSCRIPT,
+     .group = "scripting", .summary = "Dump all functions into a serialized binary payload",
+     .since = "7.0.0", .complexity = "O(N) where N is the number of functions"},
+    {.name = "restore", .proc = cmd_function_restore, .arity = -3,
+     .flags = CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT, .group = "scripting",
+     .summary = "Restore all the functions on the given payload", .since = "7.0.0",
+     .complexity = "O(N) where N is the number of functions on the payload"},
     {.name = "help", .proc = cmd_function_help, .arity = 2, .flags = CMD_LOADING | CMD_STALE,
      .group = "scripting", .summary = "Show helpful text about the different subcommands",
      .since = "7.0.0", .complexity = "O(1)"},

@@ -527,3 +527,37 @@ def test_random_reply_roundtrip_equals_direct_reply(ember):
                 assert via.startswith(direct[:-2]), (cmd, direct, via)
             else:
                 assert via == direct, (cmd, direct, via)
+
+
+# ---------------------------------------------------------------------------
+# FUNCTION DUMP / RESTORE across servers: Redis LZF-compresses the code it
+# can shrink, ember writes it plain; each restores the other's payload.
+
+
+def test_function_dump_restore_across_servers(ember, redis_ref):
+    ours, ref = ember.client(decode=False), redis_ref.client(decode=False)
+    lib = "#!lua name=big\n" + "\n".join(
+        f"redis.register_function('f{i}', function() return 'value number {i}' end)"
+        for i in range(30))
+    for c in (ours, ref):
+        c.function_flush()
+        c.function_load(lib)
+    from_redis = ref.function_dump()
+    from_ember = ours.function_dump()
+    assert len(from_redis) < len(from_ember)  # Redis's is compressed
+    ours.function_flush()
+    assert ours.function_restore(from_redis) is True
+    assert ours.fcall("f17", 0) == b"value number 17"
+    ref.function_flush()
+    assert ref.function_restore(from_ember) is True
+    assert ref.fcall("f29", 0) == b"value number 29"
+    with pytest.raises(ResponseError, match="Library big already exists"):
+        ours.function_restore(from_redis)
+    assert ours.function_restore(from_redis, "REPLACE") is True
+    corrupt = from_ember[:-1] + bytes([from_ember[-1] ^ 1])
+    with pytest.raises(ResponseError, match="payload version or checksum are wrong"):
+        ours.function_restore(corrupt)
+    ours.function_flush()
+    ref.function_flush()
+    ours.close()
+    ref.close()
