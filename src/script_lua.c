@@ -109,6 +109,8 @@ struct script_run {
 };
 
 static struct script_run *current;
+/* total_error_replies when the last EVAL/FCALL started (INFO commandstats). */
+static long long current_errors_at_start;
 static int call_depth; /* redis.call() re-entered from a hook: refused */
 
 /* Registry keys: addresses of these bytes. */
@@ -865,11 +867,50 @@ static void reply_status_mapped(struct client *c, const char *s, size_t len, boo
     if (m != buf) em_free(m);
 }
 
+/* True if the error table at `t` carries ignore_error_stats_update: the
+ * error was counted when the command inside the script replied it. */
+static bool error_already_counted(lua_State *L, int t)
+{
+    lua_getfield(L, t, "ignore_error_stats_update");
+    bool counted = lua_isboolean(L, -1) && lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return counted;
+}
+
+/* Replies an error, counting it in INFO errorstats unless it was counted
+ * already (Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE): then only the running
+ * command's failed_calls moves, as in Redis's afterErrorReply. */
+static void reply_script_error(struct client *c, const char *msg, bool counted)
+{
+    if (!counted) {
+        reply_error(c, msg);
+        return;
+    }
+    /* reply.c has no uncounted error reply: the same bytes by hand, CR and
+     * LF turned into spaces as reply_error() does. */
+    size_t len = strlen(msg);
+    char stack[512];
+    char *buf = len + 3 <= sizeof(stack) ? stack : em_malloc(len + 3);
+    buf[0] = '-';
+    for (size_t i = 0; i < len; i++)
+        buf[i + 1] = (msg[i] == '\r' || msg[i] == '\n') ? ' ' : msg[i];
+    buf[len + 1] = '\r';
+    buf[len + 2] = '\n';
+    reply_raw(c, buf, len + 3);
+    if (buf != stack) em_free(buf);
+    /* command_call() counts EVAL as failed when the error count moved
+     * during it (errors of commands inside the script); only if it did not
+     * is the failure counted here. */
+    if (c->cmd != NULL && current_errors_at_start == server.stats.total_error_replies) {
+        ((struct command *)c->cmd)->failed_calls++;
+    }
+}
+
 static void reply_error_from_table(struct client *c, lua_State *L)
 {
     /* Stack: table, err string. Redis uses the C string (up to a NUL). */
     const char *msg = lua_tostring(L, -1);
-    reply_error(c, msg);
+    reply_script_error(c, msg, error_already_counted(L, -2));
     lua_pop(L, 1);
 }
 
@@ -1010,11 +1051,9 @@ static struct command *lookup_for_script(const struct slice *argv, int argc)
     return NULL;
 }
 
-/* Redis's scriptCall: the checks, then the command on the VM's client.
- * Returns NULL when it ran (its reply queued), else the error to push. */
-static const char *exec_command(struct script_run *run, struct slice *argv, int argc)
+/* Why a command may not run from this script, or NULL. */
+static const char *refusal(const struct script_run *run, const struct command *cmd, int argc)
 {
-    struct command *cmd = lookup_for_script(argv, argc);
     if (cmd == NULL) return "Unknown Redis command called from script";
     if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
         return "Wrong number of args calling Redis command from script";
@@ -1026,6 +1065,22 @@ static const char *exec_command(struct script_run *run, struct slice *argv, int 
     if (!(run->flags & (RUN_ALLOW_OOM | RUN_WRITE_DIRTY)) && (run->flags & RUN_OOM_AT_START) &&
         server.cfg.maxmemory > 0 && (cmd->flags & CMD_DENYOOM)) {
         return "-OOM command not allowed when used memory > 'maxmemory'.";
+    }
+    return NULL;
+}
+
+/* Redis's scriptCall: the checks, then the command on the VM's client.
+ * Returns NULL when it ran (its reply queued), else the error to push; a
+ * refusal is counted here, once, as Redis counts it on its Lua client. */
+static const char *exec_command(struct script_run *run, struct slice *argv, int argc)
+{
+    struct command *cmd = lookup_for_script(argv, argc);
+    const char *err = refusal(run, cmd, argc);
+    if (err != NULL) {
+        server.stats.total_error_replies++;
+        server_count_error(err[0] == '-' ? err + 1 : "ERR");
+        if (cmd != NULL) cmd->rejected_calls++;
+        return err;
     }
     if (cmd->flags & CMD_WRITE) run->flags |= RUN_WRITE_DIRTY;
     struct client *f = run->vm->fake;
@@ -1738,11 +1793,16 @@ static void reply_run_error(struct client *c, lua_State *L, const char *funcname
     const char *msg = error_field(L, "err");
     const char *source = error_field(L, "source");
     const char *line = error_field(L, "line");
+    bool counted = error_already_counted(L, -1);
     if (msg == NULL) msg = "ERR unknown error";
-    if (source != NULL && line != NULL) {
-        reply_error_fmt(c, "%s script: %s, on %s:%s.", msg, funcname, source, line);
+    if (source == NULL || line == NULL) {
+        reply_script_error(c, msg, counted);
     } else {
-        reply_error(c, msg);
+        size_t n = strlen(msg) + strlen(funcname) + strlen(source) + strlen(line) + 32;
+        char *full = em_malloc(n);
+        snprintf(full, n, "%s script: %s, on %s:%s.", msg, funcname, source, line);
+        reply_script_error(c, full, counted);
+        em_free(full);
     }
     lua_pop(L, 1);
 }
@@ -1787,6 +1847,7 @@ void script_vm_call(struct script_vm *vm, const struct script_call *call)
     vm->fake->db = c->db;
     vm->fake->resp = 2;
     server.script_caller = c;
+    current_errors_at_start = server.stats.total_error_replies;
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->errh_ref);
     lua_insert(L, -2);
