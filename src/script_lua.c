@@ -71,8 +71,6 @@ int luaopen_bit(lua_State *L);
 #define SCRIPT_REDIS_VERSION_NUM 0x0007000f
 #define SCRIPT_HOOK_COUNT        100000
 #define SCRIPT_GC_PERIOD         50
-/* busy-reply-threshold (alias lua-time-limit) until config.c has it. */
-#define SCRIPT_BUSY_THRESHOLD_MS 5000
 #define SCRIPT_ARGV_STACK        16
 
 struct script_vm {
@@ -1716,9 +1714,11 @@ bool script_vm_compile(struct script_vm *vm, const char *code, size_t len, const
 
 /* ---- One invocation ---- */
 
+/* busy-reply-threshold (alias lua-time-limit); 0 disables the busy state
+ * and with it SCRIPT KILL, as in Redis. */
 static long long busy_threshold_ms(void)
 {
-    return SCRIPT_BUSY_THRESHOLD_MS;
+    return server.cfg.busy_reply_threshold;
 }
 
 static long long run_elapsed_ms(const struct script_run *run)
@@ -1838,6 +1838,11 @@ void script_vm_call(struct script_vm *vm, const struct script_call *call)
         lua_pop(L, 1);
         reply_error(c, "OOM allow-oom flag is not set on the script, can not run it when used "
                        "memory > 'maxmemory'");
+        return;
+    }
+    if (!compat && (call->flags & SCRIPT_FLAG_NO_CLUSTER) && server.cfg.cluster_enabled) {
+        lua_pop(L, 1);
+        reply_error(c, "ERR Can not run script on cluster, 'no-cluster' flag is set.");
         return;
     }
     struct script_run run = {.vm = vm, .caller = c, .funcname = call->funcname, .eval = call->eval};
