@@ -364,6 +364,18 @@ static struct library *library_create(const char *code, size_t len, bool replace
     return lib;
 }
 
+void function_each_library(void (*cb)(const char *code, size_t len, void *arg), void *arg)
+{
+    for (const struct library *lib = fn.libs; lib != NULL; lib = lib->next)
+        cb(lib->code, lib->code_len, arg);
+}
+
+bool function_load_library(const char *code, size_t len, char **err)
+{
+    *err = NULL;
+    return library_create(code, len, true, 0, err) != NULL;
+}
+
 /* ---- redis.register_function (load time only) ---- */
 
 struct register_args {

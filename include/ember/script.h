@@ -128,6 +128,12 @@ void script_sha1hex(char out[41], const char *p, size_t len);
 void script_teardown(void);
 void function_teardown(void);
 
+/* Persistence (rdb.c): every library's code, for RDB_OPCODE_FUNCTION2
+ * records; and loading one back (as FUNCTION LOAD REPLACE, without the load
+ * time limit). false with *err (em_malloc'd) set on failure. */
+void function_each_library(void (*cb)(const char *code, size_t len, void *arg), void *arg);
+bool function_load_library(const char *code, size_t len, char **err);
+
 /* INFO figures. */
 size_t script_eval_memory(void);        /* used_memory_vm_eval */
 size_t script_cache_memory(void);       /* used_memory_scripts_eval */
