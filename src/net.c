@@ -106,11 +106,14 @@ static void on_write(uv_write_t *req, int status)
 static void flush_conn(struct conn *k)
 {
     struct client *c = k->c;
-    if (c->flags & (CLIENT_CLOSING | CLIENT_WRITING)) return;
+    if (c->flags & CLIENT_CLOSING) return;
+    /* Before the in-flight check: a client that never reads always has a
+     * write pending, and must still be closed (libuv cancels the write). */
     if (c->flags & CLIENT_CLOSE_ASAP) {
         close_conn(k);
         return;
     }
+    if (c->flags & CLIENT_WRITING) return;
     for (;;) {
         uv_buf_t iov[NET_MAX_IOV];
         int blocks;

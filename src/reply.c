@@ -315,6 +315,8 @@ static void set_defer(struct client *c, void *handle, char prefix, long long n)
     if (handle == NULL) return;
     struct reply_block *b = handle;
     b->len = resp_encode_header(b->data, prefix, n);
+    /* Exactly full: cap - len must never wrap (nothing else goes here). */
+    b->cap = b->len;
     c->reply_bytes += b->len;
 }
 

@@ -138,6 +138,7 @@ void server_deinit(void)
     pubsub_teardown();
     diag_teardown();
     keyspace_deinit(&server.ks);
+    hash_teardown(); /* shared field lists outlive the hashes that used them */
     em_free(server.read_buf);
     server.read_buf = NULL;
     em_free(server.config_file);
