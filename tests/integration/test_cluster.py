@@ -323,3 +323,41 @@ def test_cluster_enabled_is_immutable(node):
             r.config_set("cluster-enabled", "no")
     finally:
         r.close()
+
+
+# ---------------------------------------------------------------------------
+# ioredis's Cluster (optional: needs node and ioredis, e.g.
+# `npm install ioredis` in a directory named by NODE_PATH=<dir>/node_modules)
+
+
+IOREDIS_SCRIPT = r"""
+const Redis = require("ioredis");
+const c = new Redis.Cluster([{ host: "127.0.0.1", port: Number(process.argv[1]) }]);
+(async () => {
+  const out = [];
+  out.push(await c.set("key-name", "string"), await c.get("key-name"));
+  out.push(await c.rpush("key-name2", "a", "b", "c"), await c.lrange("key-name2", 0, -1));
+  out.push(await c.hset("h", { key_1: "val_1", key_n: "val_n" }), await c.hgetall("h"));
+  out.push(await c.expire("key-name", 3600), await c.ttl("key-name"));
+  try { await c.mset("a", 1, "b", 2); } catch (e) { out.push(e.message); }
+  out.push(c.nodes("master").length);
+  console.log(JSON.stringify(out));
+  c.disconnect();
+})().catch(e => { console.error(e); process.exit(1); });
+"""
+
+
+def test_ioredis_cluster_connects(node):
+    import shutil
+    import subprocess
+    nodejs = shutil.which("node")
+    if nodejs is None or subprocess.run([nodejs, "-e", "require('ioredis')"],
+                                        capture_output=True).returncode != 0:
+        pytest.skip("node with ioredis is not available (set NODE_PATH)")
+    res = subprocess.run([nodejs, "-e", IOREDIS_SCRIPT, str(node.port)], capture_output=True,
+                         text=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    import json
+    assert json.loads(res.stdout) == [
+        "OK", "string", 3, ["a", "b", "c"], 2, {"key_1": "val_1", "key_n": "val_n"}, 1, 3600,
+        CROSSSLOT, 1]
