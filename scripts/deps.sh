@@ -15,7 +15,8 @@ kind=${1:-build}
 pkgs=(build-essential cmake pkg-config git libuv1-dev libjemalloc-dev
       liblua5.1-0-dev lua-cjson-dev lua-bitop-dev)
 if [ "$kind" = test ]; then
-    pkgs+=(libcmocka-dev clang redis-server redis-tools python3 python3-redis python3-pytest procps)
+    pkgs+=(libcmocka-dev clang redis-server redis-tools python3 python3-redis python3-pytest procps
+           nutcracker)
 fi
 
 missing=()

@@ -917,25 +917,25 @@ static void info_server(struct sbuf *b)
     uname(&u);
     long long now_us = clock_us();
     long long uptime = (clock_ms() - server.start_ms) / 1000;
-    sb_printf(b,
-              "# Server\r\nredis_version:%s\r\nember_version:%s\r\nredis_git_sha1:00000000\r\n"
-              "redis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:%s %s %s\r\n"
-              "arch_bits:%d\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\n"
-              "atomicvar_api:c11-builtin\r\ngcc_version:%d.%d.%d\r\nprocess_id:%d\r\n"
-              "process_supervised:no\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\n"
-              "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nhz:%d\r\nconfigured_hz:%d\r\n"
-              "lru_clock:%u\r\nexecutable:%s\r\nconfig_file:%s\r\nio_threads_active:0\r\n",
-              REDIS_COMPAT_VERSION, EMBER_VERSION, u.sysname, u.release, u.machine,
-              (int)(sizeof(long) * 8),
+    sb_printf(
+        b,
+        "# Server\r\nredis_version:%s\r\nember_version:%s\r\nredis_git_sha1:00000000\r\n"
+        "redis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:%s\r\nos:%s %s %s\r\n"
+        "arch_bits:%d\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\n"
+        "atomicvar_api:c11-builtin\r\ngcc_version:%d.%d.%d\r\nprocess_id:%d\r\n"
+        "process_supervised:no\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\n"
+        "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nhz:%d\r\nconfigured_hz:%d\r\n"
+        "lru_clock:%u\r\nexecutable:%s\r\nconfig_file:%s\r\nio_threads_active:0\r\n",
+        REDIS_COMPAT_VERSION, EMBER_VERSION, server.cfg.cluster_enabled ? "cluster" : "standalone",
+        u.sysname, u.release, u.machine, (int)(sizeof(long) * 8),
 #ifdef __GNUC__
-              __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
+        __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
 #else
-              0, 0, 0,
+        0, 0, 0,
 #endif
-              server.pid, server.run_id, server.cfg.port, now_us, uptime, uptime / 86400,
-              server.cfg.hz, server.cfg.hz, server.ks.lru_clock,
-              server.executable ? server.executable : "",
-              server.config_file ? server.config_file : "");
+        server.pid, server.run_id, server.cfg.port, now_us, uptime, uptime / 86400, server.cfg.hz,
+        server.cfg.hz, server.ks.lru_clock, server.executable ? server.executable : "",
+        server.config_file ? server.config_file : "");
 }
 
 static void info_clients(struct sbuf *b)
