@@ -75,6 +75,7 @@ static struct {
     bool ready;
     int policy;
     long long maxmemory; /* as last applied, to warn only when it changes */
+    bool oom;            /* over the limit after the last command's eviction */
     struct evict_pool pool;
 #ifdef EMBER_JEMALLOC
     const uint64_t *allocated;
@@ -568,6 +569,11 @@ bool evict_cron(void)
     return perform_evictions(used, limit, budget) == EVICT_RUNNING;
 }
 
+bool evict_pre_command_oom(void)
+{
+    return server.cfg.maxmemory > 0 && st.oom;
+}
+
 /* MULTI queues every command but these while memory is short. */
 static bool ends_transaction(const struct command *cmd)
 {
@@ -586,6 +592,7 @@ bool evict_before_command(struct client *c, const struct command *cmd)
         used = evict_used_memory();
     }
     limit_table_growth(&c->db->dict, used, limit);
+    st.oom = oom;
     if (!oom) return true;
     bool grows =
         (cmd->flags & CMD_DENYOOM) || ((c->flags & CLIENT_MULTI) && !ends_transaction(cmd));

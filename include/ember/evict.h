@@ -44,6 +44,11 @@ struct keyspace;
  * does so after each command, before the next eviction). */
 bool evict_before_command(struct client *c, const struct command *cmd);
 
+/* Whether memory was still over the limit after the last
+ * evict_before_command() (Redis's server.pre_command_oom_state): scripts
+ * check it before running a write that may grow memory. */
+bool evict_pre_command_oom(void);
+
 /* Bytes in use by the allocator, cheap enough to read per command: the main
  * thread's jemalloc counters (allocated - deallocated) through pointers
  * fetched once; the Asan build asks the sanitizer's allocator. This is the
