@@ -21,6 +21,7 @@
 #include "ember/net.h"
 #include "ember/pubsub.h"
 #include "ember/reply.h"
+#include "ember/script.h"
 #include "ember/set.h"
 #include "ember/zset.h"
 
@@ -133,6 +134,9 @@ int server_init(void)
 
 void server_deinit(void)
 {
+    /* Scripts first: their internal clients use the state torn down below. */
+    script_teardown();
+    function_teardown();
     blocking_teardown();
     multi_teardown();
     pubsub_teardown();

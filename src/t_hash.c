@@ -516,34 +516,6 @@ static void cmd_hrandfield(struct client *c)
 
 /* ---- HSCAN ---- */
 
-/* Redis's parseScanCursorOrReply: strtoul over the argument as a C string
- * (so it ends at a NUL byte, a sign is allowed and "-1" wraps, "" is 0);
- * a leading space, trailing bytes or overflow make it invalid. */
-static bool parse_cursor(struct slice s, unsigned long long *out)
-{
-    const char *p = s.ptr;
-    const char *nul = memchr(p, '\0', s.len);
-    const char *end = nul != NULL ? nul : p + s.len;
-    if (p == end) {
-        *out = 0;
-        return true;
-    }
-    if (isspace((unsigned char)*p)) return false;
-    bool neg = *p == '-';
-    if (*p == '-' || *p == '+') p++;
-    if (p == end || !isdigit((unsigned char)*p)) return false;
-    unsigned long long v = 0;
-    bool overflow = false;
-    for (; p < end && isdigit((unsigned char)*p); p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (ULLONG_MAX - d) / 10) overflow = true;
-        v = v * 10 + d;
-    }
-    if (p != end || overflow) return false;
-    *out = neg ? 0 - v : v;
-    return true;
-}
-
 struct hscan_opts {
     long long count;
     struct slice pat; /* .ptr NULL: every field */
@@ -622,7 +594,7 @@ static void hscan_collect(struct slice field, struct slice value, void *arg)
 static void cmd_hscan(struct client *c)
 {
     unsigned long long cursor;
-    if (!parse_cursor(c->argv[2], &cursor)) {
+    if (!scan_cursor_parse(c->argv[2], &cursor)) {
         reply_error(c, "ERR invalid cursor");
         return;
     }

@@ -206,35 +206,6 @@ static void cmd_keys(struct client *c)
     reply_set_array_len(c, len, count);
 }
 
-/* Redis's parseScanCursorOrReply: strtoul(arg, &end, 10) over the argument
- * as a C string. So the text ends at a NUL byte, a sign is allowed ("-1"
- * wraps to 2^64-1), "" is cursor 0, and a leading space, trailing bytes or
- * overflow are invalid. */
-static bool parse_cursor(struct slice s, unsigned long long *out)
-{
-    const char *p = s.ptr;
-    const char *nul = memchr(p, '\0', s.len);
-    const char *end = nul != NULL ? nul : p + s.len;
-    if (p == end) {
-        *out = 0;
-        return true;
-    }
-    if (isspace((unsigned char)*p)) return false;
-    bool neg = *p == '-';
-    if (*p == '-' || *p == '+') p++;
-    if (p == end || !isdigit((unsigned char)*p)) return false;
-    unsigned long long v = 0;
-    bool overflow = false;
-    for (; p < end && isdigit((unsigned char)*p); p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (ULLONG_MAX - d) / 10) overflow = true;
-        v = v * 10 + d;
-    }
-    if (p != end || overflow) return false;
-    *out = neg ? 0 - v : v;
-    return true;
-}
-
 struct scan_opts {
     long long count;
     struct slice pat;  /* .ptr NULL: match everything */
@@ -316,7 +287,7 @@ static bool scan_keep(struct db *db, struct dict_node *o, const struct scan_opts
 static void cmd_scan(struct client *c)
 {
     unsigned long long cursor;
-    if (!parse_cursor(c->argv[1], &cursor)) {
+    if (!scan_cursor_parse(c->argv[1], &cursor)) {
         reply_error(c, "ERR invalid cursor");
         return;
     }

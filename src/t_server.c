@@ -18,6 +18,7 @@
 #include "ember/object.h"
 #include "ember/pubsub.h"
 #include "ember/reply.h"
+#include "ember/script.h"
 #include "ember/server.h"
 
 #include <ctype.h>
@@ -968,6 +969,12 @@ static void info_memory(struct sbuf *b)
     human_bytes(h_peak, sizeof(h_peak), (double)server.peak_memory);
     human_bytes(h_sys, sizeof(h_sys), (double)sys);
     human_bytes(h_max, sizeof(h_max), (double)server.cfg.maxmemory);
+    size_t vm_eval = script_eval_memory(), scripts_eval = script_cache_memory();
+    size_t vm_functions = function_vm_memory(), functions_mem = function_memory();
+    char h_vm_eval[32], h_vm_total[32], h_scripts[32];
+    human_bytes(h_vm_eval, sizeof(h_vm_eval), (double)vm_eval);
+    human_bytes(h_vm_total, sizeof(h_vm_total), (double)(vm_eval + vm_functions));
+    human_bytes(h_scripts, sizeof(h_scripts), (double)(scripts_eval + functions_mem));
     size_t overhead = 0;
     for (int i = 0; i < server.ks.count; i++)
         overhead += dict_overhead(&server.ks.dbs[i].dict);
@@ -985,12 +992,12 @@ static void info_memory(struct sbuf *b)
         "used_memory_peak_perc:%.2f%%\r\nused_memory_overhead:%zu\r\n"
         "used_memory_startup:0\r\nused_memory_dataset:%zu\r\nused_memory_dataset_perc:%.2f%%\r\n"
         "allocator_allocated:%zu\r\nallocator_active:%zu\r\nallocator_resident:%zu\r\n"
-        "total_system_memory:%zu\r\ntotal_system_memory_human:%s\r\nused_memory_lua:0\r\n"
-        "used_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\nused_memory_scripts_eval:0\r\n"
-        "number_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\n"
-        "used_memory_vm_functions:0\r\nused_memory_vm_total:0\r\n"
-        "used_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\n"
-        "used_memory_scripts_human:0B\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\n"
+        "total_system_memory:%zu\r\ntotal_system_memory_human:%s\r\nused_memory_lua:%zu\r\n"
+        "used_memory_vm_eval:%zu\r\nused_memory_lua_human:%s\r\nused_memory_scripts_eval:%zu\r\n"
+        "number_of_cached_scripts:%lld\r\nnumber_of_functions:%lld\r\nnumber_of_libraries:%lld\r\n"
+        "used_memory_vm_functions:%zu\r\nused_memory_vm_total:%zu\r\n"
+        "used_memory_vm_total_human:%s\r\nused_memory_functions:%zu\r\nused_memory_scripts:%zu\r\n"
+        "used_memory_scripts_human:%s\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\n"
         "maxmemory_policy:%s\r\nallocator_frag_ratio:%.2f\r\nallocator_frag_bytes:%zu\r\n"
         "allocator_rss_ratio:%.2f\r\nallocator_rss_bytes:%zu\r\nrss_overhead_ratio:%.2f\r\n"
         "rss_overhead_bytes:%zu\r\nmem_fragmentation_ratio:%.2f\r\n"
@@ -1002,8 +1009,10 @@ static void info_memory(struct sbuf *b)
         ms.allocated, h_used, rss, h_rss, server.peak_memory, h_peak,
         server.peak_memory ? 100.0 * (double)ms.allocated / (double)server.peak_memory : 0,
         overhead, dataset, ms.allocated ? 100.0 * (double)dataset / (double)ms.allocated : 0,
-        ms.allocated, ms.active, ms.resident, sys, h_sys, server.cfg.maxmemory, h_max,
-        policy_name(server.cfg.maxmemory_policy),
+        ms.allocated, ms.active, ms.resident, sys, h_sys, vm_eval, vm_eval, h_vm_eval, scripts_eval,
+        script_cache_count(), function_count(), function_library_count(), vm_functions,
+        vm_eval + vm_functions, h_vm_total, functions_mem, scripts_eval + functions_mem, h_scripts,
+        server.cfg.maxmemory, h_max, policy_name(server.cfg.maxmemory_policy),
         ms.allocated ? (double)ms.active / (double)ms.allocated : 0,
         ms.active > ms.allocated ? ms.active - ms.allocated : 0,
         ms.active ? (double)ms.resident / (double)ms.active : 0,
@@ -1434,6 +1443,16 @@ static void cmd_shutdown(struct client *c)
             return;
         }
     }
+    bool nosave = false;
+    for (int j = 1; j < c->argc; j++)
+        nosave = nosave || arg_is(c, j, "nosave");
+    if (server.script_busy && !nosave) {
+        reply_error(c, server.busy_message != NULL
+                           ? server.busy_message
+                           : "BUSY Redis is busy running a script. You can only call SCRIPT "
+                             "KILL or SHUTDOWN NOSAVE.");
+        return;
+    }
     server_request_shutdown(0);
     client_close_asap(c);
 }
@@ -1699,7 +1718,7 @@ struct command server_commands[] = {
      .group = "connection", .summary = "Echo the given string", .since = "1.0.0",
      .complexity = "O(1)"},
     {.name = "quit", .proc = cmd_quit, .arity = -1,
-     .flags = CMD_FAST | CMD_STALE | CMD_NO_AUTH | CMD_ALLOW_BUSY | CMD_LOADING,
+     .flags = CMD_NOSCRIPT | CMD_FAST | CMD_STALE | CMD_NO_AUTH | CMD_ALLOW_BUSY | CMD_LOADING,
      .group = "connection", .summary = "Close the connection", .since = "1.0.0",
      .complexity = "O(1)"},
     {.name = "select", .proc = cmd_select, .arity = 2, .flags = CMD_FAST | CMD_STALE | CMD_LOADING,

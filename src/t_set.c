@@ -742,35 +742,6 @@ static void cmd_sdiffstore(struct client *c)
 
 /* ---- SSCAN ---- */
 
-/* Redis's parseScanCursorOrReply: strtoul(arg, &end, 10) over the argument
- * as a C string. So the text ends at a NUL byte, a sign is allowed ("-1"
- * wraps to 2^64-1), "" is cursor 0, and a leading space, trailing bytes or
- * overflow are invalid. (The same rule as SCAN's in t_keys.c.) */
-static bool parse_cursor(struct slice s, unsigned long long *out)
-{
-    const char *p = s.ptr;
-    const char *nul = memchr(p, '\0', s.len);
-    const char *end = nul != NULL ? nul : p + s.len;
-    if (p == end) {
-        *out = 0;
-        return true;
-    }
-    if (*p == ' ' || (*p >= '\t' && *p <= '\r')) return false;
-    bool neg = *p == '-';
-    if (*p == '-' || *p == '+') p++;
-    if (p == end || *p < '0' || *p > '9') return false;
-    unsigned long long v = 0;
-    bool overflow = false;
-    for (; p < end && *p >= '0' && *p <= '9'; p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (ULLONG_MAX - d) / 10) overflow = true;
-        v = v * 10 + d;
-    }
-    if (p != end || overflow) return false;
-    *out = neg ? 0 - v : v;
-    return true;
-}
-
 /* The members one SSCAN call collected (borrowed from the set, which does
  * not change during the call). */
 struct scan_batch {
@@ -820,7 +791,7 @@ static bool parse_sscan_opts(struct client *c, long long *count, struct slice *p
 static void cmd_sscan(struct client *c)
 {
     unsigned long long cursor;
-    if (!parse_cursor(c->argv[2], &cursor)) {
+    if (!scan_cursor_parse(c->argv[2], &cursor)) {
         reply_error(c, "ERR invalid cursor");
         return;
     }

@@ -1382,34 +1382,6 @@ static void cmd_zintercard(struct client *c)
 
 /* ---- ZSCAN ---- */
 
-/* Redis's parseScanCursorOrReply, as t_keys.c reads it: strtoul over the
- * argument as a C string (it ends at a NUL byte, a sign is allowed, "" is
- * 0; a leading space, trailing bytes or overflow are invalid). */
-static bool parse_cursor(struct slice s, unsigned long long *out)
-{
-    const char *p = s.ptr;
-    const char *nul = memchr(p, '\0', s.len);
-    const char *end = nul != NULL ? nul : p + s.len;
-    if (p == end) {
-        *out = 0;
-        return true;
-    }
-    if (isspace((unsigned char)*p)) return false;
-    bool neg = *p == '-';
-    if (*p == '-' || *p == '+') p++;
-    if (p == end || !isdigit((unsigned char)*p)) return false;
-    unsigned long long v = 0;
-    bool overflow = false;
-    for (; p < end && isdigit((unsigned char)*p); p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (ULLONG_MAX - d) / 10) overflow = true;
-        v = v * 10 + d;
-    }
-    if (p != end || overflow) return false;
-    *out = neg ? 0 - v : v;
-    return true;
-}
-
 /* The members one ZSCAN call collected: copies, since a later bucket's
  * lookup could not move them but the reply is written after the walk. */
 struct scan_batch {
@@ -1448,7 +1420,7 @@ static void scan_collect(struct slice m, double score, void *arg)
 static void cmd_zscan(struct client *c)
 {
     unsigned long long cursor;
-    if (!parse_cursor(c->argv[2], &cursor)) {
+    if (!scan_cursor_parse(c->argv[2], &cursor)) {
         reply_error(c, "ERR invalid cursor");
         return;
     }

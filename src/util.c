@@ -875,3 +875,28 @@ long long clock_mono_us(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+bool scan_cursor_parse(struct slice s, unsigned long long *out)
+{
+    const char *p = s.ptr;
+    const char *nul = memchr(p, '\0', s.len);
+    const char *end = nul != NULL ? nul : p + s.len;
+    if (p == end) {
+        *out = 0;
+        return true;
+    }
+    if (*p == ' ' || (*p >= '\t' && *p <= '\r')) return false;
+    bool neg = *p == '-';
+    if (*p == '-' || *p == '+') p++;
+    if (p == end || *p < '0' || *p > '9') return false;
+    unsigned long long v = 0;
+    bool overflow = false;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (ULLONG_MAX - d) / 10) overflow = true;
+        v = v * 10 + d;
+    }
+    if (p != end || overflow) return false;
+    *out = neg ? 0 - v : v;
+    return true;
+}

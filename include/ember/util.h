@@ -83,6 +83,12 @@ bool glob_match(const char *pat, size_t patlen, const char *s, size_t slen, bool
 int split_args(const char *line, size_t len, char ***argv_out, size_t **lens_out);
 void split_args_free(char **argv, size_t *lens, int argc);
 
+/* A SCAN/HSCAN/SSCAN/ZSCAN cursor as Redis's parseScanCursorOrReply reads
+ * it: strtoul(arg, &end, 10) over the argument as a C string, so the text
+ * ends at a NUL byte, a sign is allowed ("-1" wraps to 2^64-1), "" is
+ * cursor 0, and a leading space, trailing bytes or overflow are invalid. */
+bool scan_cursor_parse(struct slice s, unsigned long long *out);
+
 /* Case-insensitive equality of a slice and a NUL-terminated ASCII word. */
 bool slice_eq_nocase(struct slice s, const char *word);
 
