@@ -1093,6 +1093,8 @@ static void insert_entry(struct db *db, struct dict_node *o)
 {
     struct db_ref ref;
     struct slice key = dict_node_key(o);
+    /* Finish a growth rehash quickly: lookups then probe one table. */
+    if (dict_is_rehashing(&db->dict)) dict_rehash(&db->dict, 1000);
     struct dict_node *old = db_find(db, key, &ref);
     if (old) {
         db_replace(db, &ref, o);
