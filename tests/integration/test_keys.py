@@ -327,8 +327,6 @@ def test_copy_strings(ember, r):
         other.close()
 
 
-@pytest.mark.xfail(reason="COPY of containers needs a per-type deep copy hook (object.c)",
-                   strict=False)
 def test_copy_containers(r):
     make_list(r, "l", "a", "b")
     assert r.copy("l", "l2") is True
