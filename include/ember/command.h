@@ -82,6 +82,7 @@ extern struct command script_commands[];
 extern struct command function_commands[];
 extern struct command diag_commands[];
 extern struct command cluster_commands[];
+extern struct command persist_commands[];
 
 /* Builds the lookup index; call once at start-up. */
 void command_setup(void);
