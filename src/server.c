@@ -19,6 +19,7 @@
 #include "ember/mem.h"
 #include "ember/multi.h"
 #include "ember/net.h"
+#include "ember/persist.h"
 #include "ember/pubsub.h"
 #include "ember/reply.h"
 #include "ember/script.h"
@@ -129,6 +130,7 @@ int server_init_embedded(void)
 int server_init(void)
 {
     if (server_init_embedded() < 0) return -1;
+    if (persist_load_at_startup() < 0) return -1; /* Redis exits on a bad dump too */
     return net_setup() < 0 ? -1 : 0;
 }
 
@@ -241,6 +243,7 @@ void server_reset_stats(void)
 void server_cron(void)
 {
     server.cron_loops++;
+    persist_cron();
     track_metrics();
     server.ks.lru_clock = (uint32_t)((clock_ms() / 1000) & OBJ_LRU_MAX);
 
@@ -278,6 +281,11 @@ int server_run(void)
     log_notice("Ready to accept connections tcp");
     net_run();
     log_warn("User requested shutdown...");
+    if (server.shutdown_save > 0) {
+        persist_save_sync();
+    } else if (server.shutdown_save == 0) {
+        persist_save_on_shutdown(); /* when save points are configured */
+    }
     net_teardown();
     log_warn("%s is now ready to exit, bye bye...", "ember");
     return server.shutdown_exit_code;

@@ -16,6 +16,7 @@
 #include "ember/multi.h"
 #include "ember/net.h"
 #include "ember/object.h"
+#include "ember/persist.h"
 #include "ember/pubsub.h"
 #include "ember/reply.h"
 #include "ember/script.h"
@@ -1024,21 +1025,25 @@ static void info_memory(struct sbuf *b)
 
 static void info_persistence(struct sbuf *b)
 {
+    struct persist_status st;
+    persist_status(&st);
     sb_printf(
         b,
         "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
         "current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
         "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
-        "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:0\r\n"
-        "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\n"
-        "rdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\n"
+        "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
+        "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
+        "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\n"
         "rdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n"
         "rdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"
         "aof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
         "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
         "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n"
         "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-        server.dirty, server.start_ms / 1000);
+        st.changes_since_last_save, st.bgsave_in_progress ? 1 : 0, st.last_save_time,
+        st.last_bgsave_ok ? "ok" : "err", st.last_bgsave_time_sec, st.current_bgsave_time_sec,
+        st.saves);
 }
 
 static void info_stats(struct sbuf *b)
@@ -1426,7 +1431,9 @@ static void cmd_time(struct client *c)
 
 static void cmd_lastsave(struct client *c)
 {
-    reply_int(c, server.start_ms / 1000);
+    struct persist_status st;
+    persist_status(&st);
+    reply_int(c, st.last_save_time);
 }
 
 /* SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] */
@@ -1443,9 +1450,11 @@ static void cmd_shutdown(struct client *c)
             return;
         }
     }
-    bool nosave = false;
-    for (int j = 1; j < c->argc; j++)
+    bool nosave = false, save = false;
+    for (int j = 1; j < c->argc; j++) {
         nosave = nosave || arg_is(c, j, "nosave");
+        save = save || arg_is(c, j, "save");
+    }
     if (server.script_busy && !nosave) {
         reply_error(c, server.busy_message != NULL
                            ? server.busy_message
@@ -1453,6 +1462,7 @@ static void cmd_shutdown(struct client *c)
                              "KILL or SHUTDOWN NOSAVE.");
         return;
     }
+    server.shutdown_save = nosave ? -1 : save ? 1 : 0;
     server_request_shutdown(0);
     client_close_asap(c);
 }

@@ -77,6 +77,7 @@ struct server {
     const char *busy_message;
     struct client *script_caller;
     bool shutdown_asap;
+    int shutdown_save; /* SHUTDOWN SAVE (1) / NOSAVE (-1) / default (0): save if save points */
     int shutdown_exit_code;
     void *loop; /* uv_loop_t *, owned by net.c */
     void *net;  /* net.c's private state */
