@@ -1093,6 +1093,24 @@ def write_chart(res, outdir, workdir, metric, ylabel, fname):
     return png
 
 
+def other_load(res):
+    """Median share of the machine other processes used during the runs."""
+    shares = [r["foreign_cpu_share"] for cases in res.get("throughput", {}).values()
+              for case in cases.values() for rs in case["runs"].values() for r in rs
+              if "foreign_cpu_share" in r]
+    return statistics.median(shares) if shares else None
+
+
+def load_warning(res):
+    share = other_load(res)
+    if share is None or share < 0.25:
+        return []
+    return [f"**⚠ Other processes used a median of {share:.0%} of the machine while the "
+            "throughput runs lasted.** Requests/s, latencies and fractions of the ceiling from "
+            "this run are unreliable (each server lost a varying share of the CPUs); CPU per "
+            "request is less affected; memory, instruction and system-call counts are not.", ""]
+
+
 def render_markdown(res, charts):
     m = res["meta"]
     L = []
@@ -1106,6 +1124,7 @@ def render_markdown(res, charts):
         L.append(f"**The ember slot ran `{m['binaries']['ember']}`, a stand-in, not ember.** "
                  "These figures validate the harness only.")
         L.append("")
+    L += load_warning(res)
     L.append("## Setup")
     L.append("")
     mi = m["machine"]
@@ -1336,6 +1355,7 @@ def render_snippet(res, charts):
          "Full tables: [bench/results/RESULTS.md](bench/results/RESULTS.md).", ""]
     if m["ember_is_standin"]:
         L += [f"**Stand-in run: the ember slot ran `{m['binaries']['ember']}`.**", ""]
+    L += load_warning(res)
     tp = res.get("throughput", {})
     if tp:
         L.append("| case | ember req/s | ember/redis req/s | ember/ceiling | "

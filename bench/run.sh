@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh: the one command that runs ember's benchmark harness.
 #
-#   bench/run.sh                 full run (about 30 minutes on 2 cores)
+#   bench/run.sh                 full run (35 minutes to an hour on 2 cores)
 #   bench/run.sh --quick         development run (a few minutes)
 #   bench/run.sh --help          every option (tests, configs, parts, rounds, --ember BIN)
 #
