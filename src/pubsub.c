@@ -521,12 +521,12 @@ struct command pubsub_commands[] = {
      .since = "7.0.0", .complexity = "O(N) where N is the number of clients already "
                                      "subscribed to a shard channel."},
     {.name = "publish", .proc = cmd_publish, .arity = 3,
-     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST,
+     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE,
      .group = "pubsub", .summary = "Post a message to a channel", .since = "2.0.0",
      .complexity = "O(N+M) where N is the number of clients subscribed to the receiving "
                    "channel and M is the total number of subscribed patterns (by any client)."},
     {.name = "spublish", .proc = cmd_spublish, .arity = 3,
-     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST,
+     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "pubsub",
      .summary = "Post a message to a shard channel", .since = "7.0.0",
      .complexity = "O(N) where N is the number of clients subscribed to the receiving shard "

@@ -536,22 +536,16 @@ struct flag_name {
     const char *name;
 };
 
+/* Redis 7.0 does not print may_replicate in COMMAND INFO (the flag is still
+ * used: read-only scripts refuse PUBLISH). */
 static const struct flag_name command_flag_names[] = {
-    {CMD_WRITE, "write"},
-    {CMD_READONLY, "readonly"},
-    {CMD_DENYOOM, "denyoom"},
-    {CMD_ADMIN, "admin"},
-    {CMD_PUBSUB, "pubsub"},
-    {CMD_NOSCRIPT, "noscript"},
-    {CMD_BLOCKING, "blocking"},
-    {CMD_LOADING, "loading"},
-    {CMD_STALE, "stale"},
-    {CMD_SKIP_MONITOR, "skip_monitor"},
-    {CMD_FAST, "fast"},
-    {CMD_NO_AUTH, "no_auth"},
-    {CMD_MAY_REPLICATE, "may_replicate"},
-    {CMD_NO_MULTI, "no_multi"},
-    {CMD_ALLOW_BUSY, "allow_busy"},
+    {CMD_WRITE, "write"},       {CMD_READONLY, "readonly"},
+    {CMD_DENYOOM, "denyoom"},   {CMD_ADMIN, "admin"},
+    {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
+    {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},
+    {CMD_STALE, "stale"},       {CMD_SKIP_MONITOR, "skip_monitor"},
+    {CMD_FAST, "fast"},         {CMD_NO_AUTH, "no_auth"},
+    {CMD_NO_MULTI, "no_multi"}, {CMD_ALLOW_BUSY, "allow_busy"},
 };
 #define FLAG_NAME_COUNT (sizeof(command_flag_names) / sizeof(command_flag_names[0]))
 
