@@ -16,6 +16,11 @@
 
 #ifdef EMBER_JEMALLOC
 #include <jemalloc/jemalloc.h>
+#elif defined(__SANITIZE_ADDRESS__)
+/* The sanitizer owns malloc in the Asan build: glibc's mallinfo sees
+ * nothing, but the sanitizer counts what it hands out. */
+size_t __sanitizer_get_current_allocated_bytes(void); /* exported by libasan */
+#define EMBER_SANITIZER_STATS 1
 #endif
 
 static void oom(size_t size)
@@ -92,6 +97,11 @@ void mem_stats_read(struct mem_stats *out)
     out->resident = read_stat("stats.resident");
     out->mapped = read_stat("stats.mapped");
     out->retained = read_stat("stats.retained");
+#elif defined(EMBER_SANITIZER_STATS)
+    out->allocated = __sanitizer_get_current_allocated_bytes();
+    out->active = out->allocated;
+    out->resident = mem_rss();
+    out->mapped = out->resident;
 #else
     struct mallinfo2 mi = mallinfo2();
     out->allocated = mi.uordblks + mi.hblkhd;
