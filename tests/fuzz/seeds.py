@@ -140,6 +140,24 @@ def server_seeds():
         cmd("CLIENT", "KILL", "ID", "2") + S + cmd("PING"),
         cmd("LMPOP", "2", "a", "b", "LEFT", "COUNT", "3") + cmd("BLMPOP", "0.1", "1", "a", "RIGHT")
         + S + S + cmd("RPUSH", "a", "1", "2", "3"),
+        cmd("RPUSH", "l", "a", "b") + cmd("HSET", "h", "f", "1") + cmd("ZADD", "z", "1", "m")
+        + cmd("SADD", "s", "x", "1") + cmd("SET", "n", "12") + cmd("DUMP", "l") + cmd("DUMP", "h")
+        + cmd("DUMP", "z") + cmd("DUMP", "s") + cmd("DUMP", "n")
+        + cmd("RESTORE", "rl", "0", b'\x12\x01\x02\x0f\x0f\x00\x00\x00\x03\x00\x81a\x02\x81b\x02\x01\x01\xff\n\x00\xe0\x1b\xabJG\xceY"', "REPLACE")
+        + cmd("RESTORE", "rh", "0", b'\x10\x12\x12\x00\x00\x00\x04\x00\x81f\x02\x01\x01\x81g\x02\x81x\x02\xff\n\x00\xf2\xc5\xd7;[\x9b\xc3Z', "REPLACE")
+        + cmd("RESTORE", "rz", "0", b'\x11\x14\x14\x00\x00\x00\x04\x00\x81m\x02\x831.5\x04\x81n\x02\x02\x01\xff\n\x00\xf1\xb0:mX_i8', "REPLACE")
+        + cmd("RESTORE", "rs", "0", b'\x02\x02\xc0\x01\x01x\n\x00-\x1a\x8a\x17^nK\xd2', "REPLACE")
+        + cmd("RESTORE", "rsi", "0", b'\x0b\x0e\x02\x00\x00\x00\x03\x00\x00\x00\x01\x00\x02\x00\x03\x00\n\x00\xa5\x02\\\xe2mnM\x1b', "REPLACE")
+        + cmd("RESTORE", "rn", "0", b'\x00\xc0\x0c\n\x00<*\xf8Q\\\x04\xbc\xd5', "REPLACE")
+        + cmd("RESTORE", "rstr", "0", b'\x00\x05hello\n\x00cr\xdfve4 \n', "REPLACE"),
+        cmd("ACL", "SETUSER", "u", "on", ">pw", "~a*", "%R~r*", "&ch", "+get", "+@string", "-set",
+            "+config|get", "+select|0") + cmd("ACL", "LIST") + cmd("ACL", "GETUSER", "u") + S
+        + cmd("AUTH", "u", "pw") + cmd("GET", "a1") + cmd("SET", "b", "x") + cmd("SELECT", "0")
+        + cmd("ACL", "WHOAMI") + S + cmd("ACL", "DELUSER", "u"),
+        cmd("ACL", "SETUSER", "y", "%RW~*", "%W~w", "resetkeys", "~k", "-@all", "+@hash", "+@list",
+            "-lpush") + cmd("ACL", "GETUSER", "y") + cmd("ACL", "USERS") + cmd("HELLO", "3", "AUTH", "y", "p")
+        + cmd("ACL", "SETUSER", "default", "-flushall") + cmd("FLUSHALL")
+        + cmd("ACL", "SETUSER", "default", "+@all"),
     ]
     return scripts
 
