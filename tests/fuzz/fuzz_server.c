@@ -9,9 +9,10 @@
  * through client_read_buffer()/client_feed() as net.c would deliver it; then
  * the loop's before-sleep work runs (blocked clients, timeouts), replies are
  * discarded and the frozen clock moves on 100 ms, so TTLs and blocking
- * timeouts expire deterministically. At the end both clients are destroyed
- * and every db flushed, so inputs do not leak state into each other (and
- * LeakSanitizer sees anything left behind).
+ * timeouts expire deterministically. At the end both clients are destroyed,
+ * every db flushed and, if the input mentions ACL, the users rebuilt, so
+ * inputs do not leak state into each other (and LeakSanitizer sees anything
+ * left behind).
  *
  * Guard rails, so a finding is a bug and not a legitimate way to make Redis
  * slow or big: proto-max-bulk-len is 1 MB (it also bounds SETRANGE, APPEND
@@ -20,6 +21,7 @@
  * scripts answer an error here (SHUTDOWN, DEBUG, CONFIG SET/REWRITE, SAVE,
  * BGSAVE, CLIENT PAUSE, EVAL*, FCALL*, FUNCTION). DUMP/RESTORE stay: RESTORE
  * parses untrusted RDB payloads. */
+#include "ember/acl.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/config.h"
@@ -88,6 +90,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+static bool mentions_acl(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if ((p[i] | 0x20) == 'a' && (p[i + 1] | 0x20) == 'c' && (p[i + 2] | 0x20) == 'l')
+            return true;
+    }
+    return false;
+}
+
 static bool closing(const struct client *c)
 {
     return (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING)) != 0;
@@ -150,6 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     server.pending_writes = NULL;
     for (int i = 0; i < server.ks.count; i++)
         db_flush(&server.ks.dbs[i]);
+    if (mentions_acl(data, size)) {
+        /* Users and the default user's permissions are global: start over. */
+        acl_teardown();
+        acl_setup();
+    }
     clock_unfreeze();
     return 0;
 }
