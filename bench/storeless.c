@@ -35,11 +35,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define READ_CHUNK   (64 * 1024)
-#define MAX_EVENTS   128
-#define MAX_INLINE   (64 * 1024)
-#define MAX_BULK     (512L * 1024 * 1024)
-#define MAX_ARGS     (1024 * 1024)
+#define READ_CHUNK (64 * 1024)
+#define MAX_EVENTS 128
+#define MAX_INLINE (64 * 1024)
+#define MAX_BULK   (512L * 1024 * 1024)
+#define MAX_ARGS   (1024 * 1024)
 
 struct buf {
     char *data;
@@ -114,9 +114,9 @@ static void reply_for(struct buf *out, const char *name, size_t len)
         const char *name;
         const char *reply;
     } table[] = {
-        {"ping", "+PONG\r\n"}, {"get", "$-1\r\n"},    {"lpop", "$-1\r\n"},
-        {"rpop", "$-1\r\n"},   {"incr", ":1\r\n"},    {"lpush", ":1\r\n"},
-        {"rpush", ":1\r\n"},   {"hset", ":1\r\n"},    {"lrange", "*0\r\n"},
+        {"ping", "+PONG\r\n"}, {"get", "$-1\r\n"}, {"lpop", "$-1\r\n"},
+        {"rpop", "$-1\r\n"},   {"incr", ":1\r\n"}, {"lpush", ":1\r\n"},
+        {"rpush", ":1\r\n"},   {"hset", ":1\r\n"}, {"lrange", "*0\r\n"},
     };
     const char *reply = "+OK\r\n";
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -138,9 +138,11 @@ static long parse_request(const char *p, const char *end, struct buf *out)
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (nl == NULL) return (end - p > MAX_INLINE) ? -1 : 0;
         const char *s = p;
-        while (s < nl && (*s == ' ' || *s == '\t')) s++;
+        while (s < nl && (*s == ' ' || *s == '\t'))
+            s++;
         const char *e = s;
-        while (e < nl && *e != ' ' && *e != '\t' && *e != '\r') e++;
+        while (e < nl && *e != ' ' && *e != '\t' && *e != '\r')
+            e++;
         if (e > s) reply_for(out, s, (size_t)(e - s));
         return nl + 1 - start;
     }

@@ -12,8 +12,8 @@
 
 #include "ember/auth.h"
 #include "ember/blocking.h"
-#include "ember/cluster.h"
 #include "ember/client.h"
+#include "ember/cluster.h"
 #include "ember/diag.h"
 #include "ember/evict.h"
 #include "ember/mem.h"
@@ -28,10 +28,10 @@
 #include <strings.h>
 
 static struct command *const families[] = {
-    string_commands, keys_commands,  expire_commands, list_commands, hash_commands, set_commands,
-    zset_commands,   multi_commands, pubsub_commands, auth_commands, diag_commands, server_commands,
-    script_commands, function_commands,
-    cluster_commands, persist_commands,
+    string_commands, keys_commands,     expire_commands,  list_commands,
+    hash_commands,   set_commands,      zset_commands,    multi_commands,
+    pubsub_commands, auth_commands,     diag_commands,    server_commands,
+    script_commands, function_commands, cluster_commands, persist_commands,
 };
 #define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
 
