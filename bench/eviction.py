@@ -172,9 +172,9 @@ def table(results, a):
         f"s={a.zipf}; {a.ops:,} GETs measured after {a.warmup:,} of warm-up; pipeline "
         f"{a.pipeline}; {a.rounds} rounds, medians (memory: worst round).",
         "",
-        "| policy | server | hit rate | GETs/s | server CPU us/GET | keys held | max used_memory "
-        "(polled) | used_memory_peak | peak / maxmemory |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| policy | server | hit rate | GETs/s | server CPU us/GET | GETs per server CPU-second "
+        "| keys held | max used_memory (polled) | used_memory_peak | peak / maxmemory |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for policy in POLICIES:
         for name in ("ember", "redis"):
@@ -185,9 +185,25 @@ def table(results, a):
             lines.append(
                 f"| {policy} | {name} | {median(rows, 'hit_rate') * 100:.2f}% "
                 f"| {median(rows, 'gets_per_s'):,.0f} | {median(rows, 'cpu_us_per_get'):.3f} "
+                f"| {1e6 / median(rows, 'cpu_us_per_get'):,.0f} "
                 f"| {int(median(rows, 'keys_end')):,} "
                 f"| {max(x['max_used_polled'] for x in rows):,} "
                 f"| {max(x['used_memory_peak'] for x in rows):,} | {peak / lim:.3f} |")
+    lines += ["", "Paired by round (ember / redis, median of the per-round ratios, which cancels "
+              "drift between rounds):", "",
+              "| policy | hit rate | GETs/s | server CPU per GET |", "|---|---|---|---|"]
+    for policy in POLICIES:
+        pairs = []
+        for rnd in sorted({x["round"] for x in results}):
+            e = [x for x in results if (x["policy"], x["server"], x["round"]) == (policy, "ember", rnd)]
+            r = [x for x in results if (x["policy"], x["server"], x["round"]) == (policy, "redis", rnd)]
+            if e and r:
+                pairs.append((e[0], r[0]))
+        if not pairs:
+            continue
+        ratio = lambda f: statistics.median(e[f] / r[f] for e, r in pairs)
+        lines.append(f"| {policy} | {ratio('hit_rate'):.3f} | {ratio('gets_per_s'):.2f} "
+                     f"| {ratio('cpu_us_per_get'):.2f} |")
     return "\n".join(lines)
 
 
@@ -242,6 +258,7 @@ def main():
     p.add_argument("--warmup", type=int, default=2_000_000)
     p.add_argument("--pipeline", type=int, default=32)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--policies", default=",".join(POLICIES))
     p.add_argument("--json")
     p.add_argument("--md")
     p.add_argument("--render")
@@ -265,7 +282,7 @@ def main():
     results = []
     with tempfile.TemporaryDirectory() as workdir:
         for rnd in range(a.rounds):
-            for policy in POLICIES:
+            for policy in a.policies.split(","):
                 order = [("ember", ember), ("redis", a.redis)]
                 if rnd % 2:
                     order.reverse()

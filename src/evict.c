@@ -181,21 +181,28 @@ void evict_pool_remove(struct evict_pool *p, int i)
     last->used = false;
 }
 
-static int pool_find(const struct evict_pool *p, int dbid, struct slice key)
+/* A key sampled again is normally the same entry: compare addresses first,
+ * and the bytes only then (the address may have been reused by another
+ * key). A key that moved is not found: a duplicate, which is harmless
+ * (Redis's pool allows them). */
+static int pool_find(const struct evict_pool *p, int dbid, struct slice key, const void *node)
 {
+    if (node == NULL) return -1;
     for (int i = 0; i < EVICT_POOL_SIZE && p->e[i].used; i++) {
         const struct evict_pool_entry *e = &p->e[i];
-        if (e->dbid == dbid && e->klen == key.len && memcmp(e->key, key.ptr, key.len) == 0) {
+        if (e->node == node && e->dbid == dbid && e->klen == key.len &&
+            memcmp(e->key, key.ptr, key.len) == 0) {
             return i;
         }
     }
     return -1;
 }
 
-void evict_pool_insert(struct evict_pool *p, unsigned long long score, int dbid, struct slice key)
+void evict_pool_insert(struct evict_pool *p, unsigned long long score, int dbid, struct slice key,
+                       const void *node)
 {
     /* A key sampled again replaces its older entry (Redis keeps both). */
-    int dup = pool_find(p, dbid, key);
+    int dup = pool_find(p, dbid, key, node);
     if (dup >= 0) evict_pool_remove(p, dup);
 
     /* From here on Redis's evictionPoolPopulate: find the first free slot
@@ -224,6 +231,7 @@ void evict_pool_insert(struct evict_pool *p, unsigned long long score, int dbid,
     e->key = key.len <= EVICT_POOL_CACHED_KEY ? e->cached : em_malloc(key.len);
     memcpy(e->key, key.ptr, key.len);
     e->klen = key.len;
+    e->node = node;
     e->score = score;
     e->dbid = dbid;
     e->used = true;
@@ -304,7 +312,7 @@ static void sample_marked(struct dict *d, struct dict_node *n, struct dict_pos *
     if (s->got++ >= s->want) return;
     if (s->first == NULL) s->first = n;
     if (s->pool != NULL) {
-        evict_pool_insert(s->pool, evict_score(s->ks, s->policy, n), s->dbid, dict_node_key(n));
+        evict_pool_insert(s->pool, evict_score(s->ks, s->policy, n), s->dbid, dict_node_key(n), n);
     }
 }
 
@@ -376,7 +384,7 @@ static void pool_populate(struct keyspace *ks, struct evict_pool *pool, int poli
             int got = sample_some(&db->dict, &ks->rng, nodes, want);
             for (int i = 0; i < got; i++) {
                 evict_pool_insert(pool, evict_score(ks, policy, nodes[i]), db->id,
-                                  dict_node_key(nodes[i]));
+                                  dict_node_key(nodes[i]), nodes[i]);
             }
             if (got < want) break;
             samples -= got;
@@ -422,7 +430,7 @@ static bool pick_from_pool(struct keyspace *ks, struct evict_pool *pool, int pol
                 /* Used since it was sampled: file it again at its worth. */
                 int dbid = e->dbid;
                 evict_pool_remove(pool, k);
-                evict_pool_insert(pool, score, dbid, dict_node_key(v->o));
+                evict_pool_insert(pool, score, dbid, dict_node_key(v->o), v->o);
                 continue;
             }
             evict_pool_remove(pool, k);

@@ -117,8 +117,9 @@ struct evict_pool_entry {
     int dbid;
     bool used;
     size_t klen;
-    char *key;    /* `cached`, or em_malloc'd for a longer key */
-    char *cached; /* one of the pool's buffers; moves with the entry */
+    char *key;        /* `cached`, or em_malloc'd for a longer key */
+    const void *node; /* the entry when sampled: a cheap first test for repeats */
+    char *cached;     /* one of the pool's buffers; moves with the entry */
 };
 
 /* The used entries come first, sorted by score, ascending. */
@@ -133,8 +134,11 @@ void evict_pool_init(struct evict_pool *p);
 void evict_pool_clear(struct evict_pool *p);
 /* Offers a candidate: it takes a slot if the pool has room or if it scores
  * higher than the worst candidate, which then drops out (Redis's insertion:
- * equal scores go before the ones already there). Copies the key. */
-void evict_pool_insert(struct evict_pool *p, unsigned long long score, int dbid, struct slice key);
+ * equal scores go before the ones already there). Copies the key. `node`
+ * (the entry's address, or NULL) only speeds up spotting a key sampled
+ * again, which replaces its older entry. */
+void evict_pool_insert(struct evict_pool *p, unsigned long long score, int dbid, struct slice key,
+                       const void *node);
 /* Index of the best candidate, or -1 when the pool is empty. */
 int evict_pool_best(const struct evict_pool *p);
 /* Removes the candidate at index i (keeping the order). */

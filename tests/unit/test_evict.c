@@ -210,7 +210,9 @@ static void test_note_access_decays_first(void **state)
 
 static void insert(int score, const char *name)
 {
-    evict_pool_insert(&fx.pool, (unsigned long long)score, 0, (struct slice){name, strlen(name)});
+    /* The name's address stands in for the entry's. */
+    evict_pool_insert(&fx.pool, (unsigned long long)score, 0, (struct slice){name, strlen(name)},
+                      name);
 }
 
 static void assert_pool(const int *scores, int n)
@@ -270,7 +272,7 @@ static void test_pool_duplicates_and_removal(void **state)
      * the Asan build would report a leak otherwise). */
     char longkey[EVICT_POOL_CACHED_KEY + 50];
     memset(longkey, 'x', sizeof(longkey));
-    evict_pool_insert(&fx.pool, 9, 1, (struct slice){longkey, sizeof(longkey)});
+    evict_pool_insert(&fx.pool, 9, 1, (struct slice){longkey, sizeof(longkey)}, longkey);
     int best = evict_pool_best(&fx.pool);
     assert_int_equal(fx.pool.e[best].klen, sizeof(longkey));
     assert_ptr_not_equal(fx.pool.e[best].key, fx.pool.e[best].cached);
@@ -279,7 +281,7 @@ static void test_pool_duplicates_and_removal(void **state)
     insert(3, "d");
     evict_pool_clear(&fx.pool);
     assert_int_equal(evict_pool_best(&fx.pool), -1);
-    evict_pool_insert(&fx.pool, 9, 1, (struct slice){longkey, sizeof(longkey)});
+    evict_pool_insert(&fx.pool, 9, 1, (struct slice){longkey, sizeof(longkey)}, longkey);
 }
 
 /* ---- Choosing and deleting ---- */
