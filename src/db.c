@@ -11,6 +11,7 @@
  *    a walk over the whole keyspace. */
 #include "ember/db.h"
 
+#include "ember/evict.h" /* the LFU arithmetic (inline) */
 #include "ember/mem.h"
 
 static void destroy_entry(struct dict_node *n, void *ctx)
@@ -88,6 +89,14 @@ static inline void note_access(struct db *db, struct dict_node *o)
     obj_set_lru(o, now << 8 | counter);
 }
 
+/* The access stamp a new entry starts with: the LRU clock, or under LFU
+ * the current minute and Redis's LFU_INIT_VAL, so a new key is not the
+ * first one evicted. */
+static inline uint32_t first_access(const struct keyspace *ks)
+{
+    return ks->lfu ? evict_lfu_init(clock_ms()) : ks->lru_clock;
+}
+
 /* Deletes an expired entry and tells the hooks. */
 static void expire_at(struct db *db, struct dict_pos *pos)
 {
@@ -146,7 +155,7 @@ static void signal_if_blockable(struct db *db, const struct dict_node *o)
 
 void db_insert(struct db *db, const struct db_ref *ref, struct dict_node *o)
 {
-    obj_set_lru(o, db->ks->lru_clock);
+    obj_set_lru(o, first_access(db->ks));
     dict_insert(&db->dict, ref->hash, o);
     if (obj_has_ttl(o)) db->volatile_count++;
     signal_if_blockable(db, o);
@@ -190,7 +199,8 @@ void db_set(struct db *db, struct dict_node *o)
         db_insert(db, &ref, o);
         return;
     }
-    obj_set_lru(o, db->ks->lru_clock);
+    /* An overwrite keeps the key's LFU history, as Redis's dbSetValue. */
+    obj_set_lru(o, db->ks->lfu ? obj_lru(old) : db->ks->lru_clock);
     db_replace(db, &ref, o);
     obj_destroy(old);
 }

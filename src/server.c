@@ -6,13 +6,15 @@
  *    (scaled by active-expire-effort, as Redis does);
  *  - spends up to 1 ms per db on incremental rehashing and shrinks tables
  *    that emptied out;
- *  - closes clients idle past `timeout`. */
+ *  - closes clients idle past `timeout`;
+ *  - goes on evicting while used memory is over maxmemory. */
 #include "ember/server.h"
 
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/diag.h"
+#include "ember/evict.h"
 #include "ember/hash.h"
 #include "ember/list.h"
 #include "ember/log.h"
@@ -124,6 +126,7 @@ int server_init_embedded(void)
     server.ks.on_touch = on_key_touched;
     server.ks.on_flush = on_db_flush;
     server.ks.on_expired = on_key_expired;
+    evict_apply_config(); /* LFU or LRU stamps from the first key on */
     return 0;
 }
 
@@ -143,6 +146,7 @@ void server_deinit(void)
     multi_teardown();
     pubsub_teardown();
     diag_teardown();
+    evict_teardown();
     keyspace_deinit(&server.ks);
     hash_teardown(); /* shared field lists outlive the hashes that used them */
     em_free(server.read_buf);
@@ -263,11 +267,9 @@ void server_cron(void)
         if (dict_is_rehashing(d)) dict_rehash_us(d, 1000);
     }
     close_idle_clients();
-    if ((server.cron_loops & 7) == 0) {
-        struct mem_stats ms;
-        mem_stats_read(&ms);
-        if (ms.allocated > server.peak_memory) server.peak_memory = ms.allocated;
-    }
+    evict_cron(); /* finishes eviction that no command arrives to drive */
+    size_t used = evict_used_memory();
+    if (used > server.peak_memory) server.peak_memory = used;
 }
 
 void server_before_sleep(void)

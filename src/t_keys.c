@@ -19,6 +19,7 @@
 #include "ember/command.h"
 #include "ember/config.h"
 #include "ember/db.h"
+#include "ember/evict.h"
 #include "ember/mem.h"
 #include "ember/object.h"
 #include "ember/pubsub.h"
@@ -540,7 +541,6 @@ static void cmd_copy(struct client *c)
 /* ---- OBJECT ---- */
 
 #define OBJ_SHARED_INTEGERS 10000 /* Redis shares the integers 0..9999 */
-#define LRU_CLOCK_MAX       OBJ_LRU_MAX
 
 static bool policy_is_lfu(void)
 {
@@ -591,15 +591,11 @@ static void cmd_object_idletime(struct client *c)
                        "will take some time to adjust.");
         return;
     }
-    unsigned long long now = server.ks.lru_clock, lru = obj_lru(o);
-    reply_int(c, (long long)(now >= lru ? now - lru : now + (LRU_CLOCK_MAX - lru)));
+    reply_int(c, evict_idle_seconds(o));
 }
 
 /* OBJECT FREQ key: the LFU counter, decayed by the minutes elapsed since its
- * last update (Redis's LFUDecrAndReturn: lru = minutes:16 | counter:8).
- * TODO(lead): db.c stamps the LRU clock on every access; under an LFU
- * policy it must maintain this layout instead (updateLFU), or FREQ is
- * meaningless. */
+ * last update (Redis's LFUDecrAndReturn). */
 static void cmd_object_freq(struct client *c)
 {
     struct dict_node *o = object_lookup_or_reply(c);
@@ -610,12 +606,7 @@ static void cmd_object_freq(struct client *c)
                        "LRU and LFU data will take some time to adjust.");
         return;
     }
-    unsigned long ldt = obj_lru(o) >> 8, counter = obj_lru(o) & 255;
-    unsigned long now = (unsigned long)(clock_ms() / 1000 / 60) & 65535;
-    unsigned long elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
-    int decay = server.cfg.lfu_decay_time;
-    unsigned long periods = decay > 0 ? elapsed / (unsigned long)decay : 0;
-    reply_int(c, (long long)(periods > counter ? 0 : counter - periods));
+    reply_int(c, evict_lfu_freq(o));
 }
 
 /* OBJECT HELP */

@@ -11,6 +11,7 @@
 #include "ember/command.h"
 #include "ember/db.h"
 #include "ember/diag.h"
+#include "ember/evict.h"
 #include "ember/log.h"
 #include "ember/mem.h"
 #include "ember/multi.h"
@@ -956,10 +957,13 @@ static void info_memory(struct sbuf *b)
     struct mem_stats ms;
     mem_stats_read(&ms);
     size_t rss = mem_rss();
-    if (ms.allocated > server.peak_memory) server.peak_memory = ms.allocated;
+    /* The figure eviction compares with maxmemory (Redis's zmalloc counter);
+     * the allocator_* fields below are jemalloc's own statistics. */
+    size_t used = evict_used_memory();
+    if (used > server.peak_memory) server.peak_memory = used;
     size_t sys = total_system_memory();
     char h_used[32], h_rss[32], h_peak[32], h_sys[32], h_max[32];
-    human_bytes(h_used, sizeof(h_used), (double)ms.allocated);
+    human_bytes(h_used, sizeof(h_used), (double)used);
     human_bytes(h_rss, sizeof(h_rss), (double)rss);
     human_bytes(h_peak, sizeof(h_peak), (double)server.peak_memory);
     human_bytes(h_sys, sizeof(h_sys), (double)sys);
@@ -978,8 +982,8 @@ static void info_memory(struct sbuf *b)
         clients_mem += sizeof(*c) + c->qcap + c->reply_bytes;
     }
     overhead += clients_mem;
-    size_t dataset = ms.allocated > overhead ? ms.allocated - overhead : 0;
-    double frag = ms.allocated ? (double)rss / (double)ms.allocated : 0;
+    size_t dataset = used > overhead ? used - overhead : 0;
+    double frag = used ? (double)rss / (double)used : 0;
     sb_printf(
         b,
         "# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
@@ -1001,20 +1005,20 @@ static void info_memory(struct sbuf *b)
         "mem_clients_slaves:0\r\nmem_clients_normal:%zu\r\nmem_cluster_links:0\r\n"
         "mem_aof_buffer:0\r\nmem_allocator:%s\r\nactive_defrag_running:0\r\n"
         "lazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
-        ms.allocated, h_used, rss, h_rss, server.peak_memory, h_peak,
-        server.peak_memory ? 100.0 * (double)ms.allocated / (double)server.peak_memory : 0,
-        overhead, dataset, ms.allocated ? 100.0 * (double)dataset / (double)ms.allocated : 0,
-        ms.allocated, ms.active, ms.resident, sys, h_sys, vm_eval, vm_eval, h_vm_eval, scripts_eval,
-        script_cache_count(), function_count(), function_library_count(), vm_functions,
-        vm_eval + vm_functions, h_vm_total, functions_mem, scripts_eval + functions_mem, h_scripts,
-        server.cfg.maxmemory, h_max, policy_name(server.cfg.maxmemory_policy),
+        used, h_used, rss, h_rss, server.peak_memory, h_peak,
+        server.peak_memory ? 100.0 * (double)used / (double)server.peak_memory : 0, overhead,
+        dataset, used ? 100.0 * (double)dataset / (double)used : 0, ms.allocated, ms.active,
+        ms.resident, sys, h_sys, vm_eval, vm_eval, h_vm_eval, scripts_eval, script_cache_count(),
+        function_count(), function_library_count(), vm_functions, vm_eval + vm_functions,
+        h_vm_total, functions_mem, scripts_eval + functions_mem, h_scripts, server.cfg.maxmemory,
+        h_max, policy_name(server.cfg.maxmemory_policy),
         ms.allocated ? (double)ms.active / (double)ms.allocated : 0,
         ms.active > ms.allocated ? ms.active - ms.allocated : 0,
         ms.active ? (double)ms.resident / (double)ms.active : 0,
         ms.resident > ms.active ? ms.resident - ms.active : 0,
         ms.resident ? (double)rss / (double)ms.resident : 0,
-        rss > ms.resident ? rss - ms.resident : 0, frag,
-        rss > ms.allocated ? rss - ms.allocated : 0, clients_mem, mem_allocator_name());
+        rss > ms.resident ? rss - ms.resident : 0, frag, rss > used ? rss - used : 0, clients_mem,
+        mem_allocator_name());
 }
 
 static void info_persistence(struct sbuf *b)
@@ -1307,6 +1311,9 @@ static void config_apply(const char *name)
         for (struct client *x = server.clients; x != NULL; x = x->next) {
             x->limits.max_bulk_len = server.cfg.proto_max_bulk_len;
         }
+    } else if (strcasecmp(name, "maxmemory") == 0 || strcasecmp(name, "maxmemory-policy") == 0 ||
+               strncasecmp(name, "lfu-", 4) == 0) {
+        evict_apply_config(); /* evicts at once when the new limit is below usage */
     }
 }
 

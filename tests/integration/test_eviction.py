@@ -20,7 +20,6 @@ import time
 import pytest
 import redis
 
-from harness import Server, ember_binary
 
 OOM = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
 VALUE = "v" * 200  # not an integer: Redis would share small integer values
@@ -70,26 +69,6 @@ def cap_at_current_usage(r, slack=0):
     r.config_set("maxmemory", used(r) + slack)
 
 
-@pytest.fixture(scope="module")
-def wired(tmp_path_factory):
-    """Whether the server applies the eviction settings at start-up and on
-    CONFIG SET, and reports the same used_memory eviction compares (the
-    issue 8 wiring in server.c, t_server.c and db.c). Probed once: a new key
-    under allkeys-lfu must start at LFU_INIT_VAL (5).
-    TODO(lead): drop this guard once that wiring is in."""
-    srv = Server("probe", ember_binary(), ["--maxmemory-policy", "allkeys-lfu"],
-                 tmp_path_factory.mktemp("evict-probe"))
-    srv.start()
-    try:
-        r = srv.client()
-        r.set("k", "v")
-        ok = r.object("freq", "k") == 5
-        r.close()
-    finally:
-        srv.stop_and_check()
-    return ok
-
-
 @pytest.fixture
 def server(start_ember):
     """server(policy, *args) -> (Server, client) on a fresh ember."""
@@ -97,15 +76,6 @@ def server(start_ember):
         srv = start_ember("--maxmemory-policy", policy, *extra)
         return srv, srv.client()
     return start
-
-
-@pytest.fixture
-def wired_server(server, wired):
-    """`server` for tests that set maxmemory from INFO's used_memory or need
-    LFU counters from start-up: expected to fail until the wiring is in."""
-    if not wired:
-        pytest.xfail("needs evict_apply_config()/evict_used_memory() wired in (issue 8)")
-    return server
 
 
 # ---------------------------------------------------------------------------
@@ -179,8 +149,8 @@ def test_nothing_left_to_evict_is_oom(server):
 # Which keys survive
 
 
-def test_allkeys_lru_keeps_recently_read_keys(wired_server):
-    srv, r = wired_server("allkeys-lru")
+def test_allkeys_lru_keeps_recently_read_keys(server):
+    srv, r = server("allkeys-lru")
     fill(r, "old", 3000)
     time.sleep(1.3)  # one LRU clock tick at least
     recent = range(0, 3000, 10)  # 300 keys read now
@@ -195,10 +165,10 @@ def test_allkeys_lru_keeps_recently_read_keys(wired_server):
     assert existing(r, "new", 1500) >= 1450
 
 
-def test_allkeys_lfu_keeps_frequently_read_keys(wired_server):
+def test_allkeys_lfu_keeps_frequently_read_keys(server):
     # lfu-log-factor 0: every access counts, so the hot keys' counters are
     # well above the new keys' start value of 5.
-    srv, r = wired_server("allkeys-lfu", "--lfu-log-factor", "0")
+    srv, r = server("allkeys-lfu", "--lfu-log-factor", "0")
     fill(r, "old", 3000)
     hot = range(0, 3000, 10)
     read_keys(r, "old", hot, times=10)
@@ -211,8 +181,8 @@ def test_allkeys_lfu_keeps_frequently_read_keys(wired_server):
 
 @pytest.mark.parametrize("policy", ["volatile-lru", "volatile-lfu", "volatile-random",
                                     "volatile-ttl"])
-def test_volatile_policies_never_evict_keys_without_ttl(wired_server, policy):
-    srv, r = wired_server(policy)
+def test_volatile_policies_never_evict_keys_without_ttl(server, policy):
+    srv, r = server(policy)
     fill(r, "keep", 1000)
     fill(r, "vol", 1000, ex=3600)
     cap_at_current_usage(r)
@@ -226,8 +196,8 @@ def test_volatile_policies_never_evict_keys_without_ttl(wired_server, policy):
     assert existing(r, "vol", 1000) == 0
 
 
-def test_volatile_ttl_evicts_nearest_deadlines_first(wired_server):
-    srv, r = wired_server("volatile-ttl")
+def test_volatile_ttl_evicts_nearest_deadlines_first(server):
+    srv, r = server("volatile-ttl")
     # vol:i expires in 1000 + i seconds: the low indexes are due first.
     p = r.pipeline(transaction=False)
     for i in range(2000):
@@ -243,8 +213,8 @@ def test_volatile_ttl_evicts_nearest_deadlines_first(wired_server):
     assert existing(r, "vol", 500, start=1500) == 500
 
 
-def test_allkeys_random_evicts_any_key(wired_server):
-    srv, r = wired_server("allkeys-random")
+def test_allkeys_random_evicts_any_key(server):
+    srv, r = server("allkeys-random")
     fill(r, "plain", 1500)
     fill(r, "vol", 1500, ex=3600)
     cap_at_current_usage(r)
@@ -253,10 +223,10 @@ def test_allkeys_random_evicts_any_key(wired_server):
     assert existing(r, "vol", 1500) < 1500
 
 
-def test_eviction_spans_all_databases(wired_server):
+def test_eviction_spans_all_databases(server):
     # db 1's keys are the idlest: the pool samples every db, so they go
     # first although the writes happen in db 0.
-    srv, r = wired_server("allkeys-lru")
+    srv, r = server("allkeys-lru")
     r1 = srv.client(db=1)
     fill(r1, "k", 1000)
     time.sleep(1.3)
@@ -302,12 +272,12 @@ def test_config_set_maxmemory_takes_effect_at_once(server):
     assert r.info("memory")["maxmemory"] == limit
 
 
-def test_eviction_goes_on_without_commands(wired_server):
+def test_eviction_goes_on_without_commands(server):
     # One command's slice of eviction (about 500us) frees a few hundred
     # keys; the cron carries on (Redis's eviction time proc). A command every
     # half second would take minutes to free 10 MB alone; with the cron
     # it is a matter of a second or two (more under Asan).
-    srv, r = wired_server("allkeys-lru")
+    srv, r = server("allkeys-lru")
     fill(r, "k", 60000)
     limit = 2 * 1024 * 1024
     assert used(r) > 5 * limit
@@ -318,8 +288,8 @@ def test_eviction_goes_on_without_commands(wired_server):
     assert used(r) <= limit * 1.05
 
 
-def test_config_set_policy_takes_effect_at_once(wired_server):
-    srv, r = wired_server("noeviction")
+def test_config_set_policy_takes_effect_at_once(server):
+    srv, r = server("noeviction")
     fill(r, "k", 1000)
     cap_at_current_usage(r)
     assert fill(r, "x", 200) > 0
@@ -380,8 +350,8 @@ def test_info_reports_the_settings(server):
 # OBJECT IDLETIME / FREQ follow the policy
 
 
-def test_object_freq_counts_accesses_under_lfu(wired_server):
-    srv, r = wired_server("allkeys-lfu", "--lfu-log-factor", "0")
+def test_object_freq_counts_accesses_under_lfu(server):
+    srv, r = server("allkeys-lfu", "--lfu-log-factor", "0")
     r.set("k", "v")
     assert r.object("freq", "k") == 5  # LFU_INIT_VAL
     for _ in range(10):
@@ -393,8 +363,8 @@ def test_object_freq_counts_accesses_under_lfu(wired_server):
         r.object("idletime", "k")
 
 
-def test_object_freq_is_logarithmic_with_default_factor(wired_server):
-    srv, r = wired_server("allkeys-lfu")
+def test_object_freq_is_logarithmic_with_default_factor(server):
+    srv, r = server("allkeys-lfu")
     r.set("k", "v")
     p = r.pipeline(transaction=False)
     for _ in range(1000):

@@ -440,8 +440,6 @@ def test_object_under_lru_and_lfu_policies(r):
         r.config_set("maxmemory", "0")
 
 
-@pytest.mark.xfail(reason="db.c keeps an LRU clock, not Redis's LFU counter, under LFU policies",
-                   strict=False)
 def test_object_freq_of_new_key_is_lfu_init(r):
     try:
         r.config_set("maxmemory-policy", "allkeys-lfu")
