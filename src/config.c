@@ -269,6 +269,8 @@ static const struct directive directives[] = {
                 apply_debug_command),
     /* SNAPSHOTTING */
     SPECIAL_CONFIG("save", MUT | D_MULTI_ARG, "3600 1 300 100 60 10000", set_save, get_save),
+    BOOL_CONFIG("rdbcompression", MUT, rdbcompression, "yes", NULL),
+    BOOL_CONFIG("rdbchecksum", IMM, rdbchecksum, "yes", NULL),
     STRING_CONFIG("dbfilename", D_PROTECTED, dbfilename, "dump.rdb", check_dbfilename),
     SPECIAL_CONFIG("dir", D_PROTECTED, "./", set_dir, get_dir),
     /* SECURITY */

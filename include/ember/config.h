@@ -109,6 +109,8 @@ struct config {
     int zset_max_listpack_value;
     /* Persistence (accepted; see README for what is implemented) */
     bool appendonly;
+    bool rdbcompression;          /* LZF for strings over 20 bytes in dumps */
+    bool rdbchecksum;             /* CRC64 written and checked */
     char *save;                   /* as CONFIG GET shows it, "3600 1 300 100 60 10000"; "" = none */
     char *notify_keyspace_events; /* as CONFIG GET shows it, e.g. "AKE" */
     int notify_keyspace_flags;    /* the same as NOTIFY_* bits */
