@@ -126,7 +126,7 @@ static void out_flush(struct rdb_out *o)
 
 static void out_write(struct rdb_out *o, const void *p, size_t n)
 {
-    o->crc = rdb_crc64(o->crc, p, n);
+    if (!o->no_crc) o->crc = rdb_crc64(o->crc, p, n);
     if (o->len + n > o->cap) {
         if (o->fp) out_flush(o);
         if (o->len + n > o->cap) {
@@ -201,6 +201,117 @@ static void out_ll(struct rdb_out *o, long long v)
     out_write(o, buf, (size_t)n);
 }
 
+/* ---- LZF compression (liblzf's format, which Redis writes) ----
+ *
+ * The stream is a sequence of
+ *   000LLLLL <L+1 bytes>           a literal run of 1..32 bytes
+ *   LLLooooo oooooooo              copy L+2 bytes (L 1..6) from o+1 back
+ *   111ooooo LLLLLLLL oooooooo     copy L+9 bytes from o+1 back
+ * so any compressor emitting it is compatible with Redis's decoder. This one
+ * finds matches with a hash of the next 3 bytes; the table holds positions
+ * + 1 (0 = empty) and is sized to the input, so short strings clear little. */
+
+#define LZF_MAX_LIT 32
+#define LZF_MAX_OFF (1 << 13)
+#define LZF_MAX_REF (264) /* 7 + 255 + 2 */
+
+static uint32_t lzf_hash(const uint8_t *p, unsigned bits)
+{
+    uint32_t v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+    return (v * 2654435761u) >> (32 - bits);
+}
+
+/* Compresses in[0..n) into out[0..cap). Returns the compressed length, or 0
+ * if it does not fit in cap. */
+static size_t lzf_compress(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+    uint32_t small[1024], *tab = small;
+    unsigned bits = 10;
+    while (bits < 16 && ((size_t)1 << bits) < n)
+        bits++;
+    if (bits > 10) tab = em_malloc(sizeof(uint32_t) << bits);
+    memset(tab, 0, sizeof(uint32_t) << bits);
+    size_t ip = 0, op = 1, lit = 0; /* out[op - lit - 1] is the open run's header */
+    if (cap == 0) goto fail;
+    while (ip + 2 < n) {
+        uint32_t h = lzf_hash(in + ip, bits);
+        size_t ref = tab[h];
+        tab[h] = (uint32_t)ip + 1;
+        if (ref && ip - (ref - 1) <= LZF_MAX_OFF && ip + 4 < n &&
+            memcmp(in + ref - 1, in + ip, 3) == 0) {
+            ref--;
+            size_t max = n - ip < LZF_MAX_REF ? n - ip : LZF_MAX_REF, len = 3;
+            while (len < max && in[ref + len] == in[ip + len])
+                len++;
+            /* Close the literal run (or take back its empty header). */
+            if (lit) {
+                out[op - lit - 1] = (uint8_t)(lit - 1);
+            } else {
+                op--;
+            }
+            if (op + 3 + 1 >= cap) goto fail;
+            size_t off = ip - ref - 1, l = len - 2;
+            if (l < 7) {
+                out[op++] = (uint8_t)((off >> 8) + (l << 5));
+            } else {
+                out[op++] = (uint8_t)((off >> 8) + (7 << 5));
+                out[op++] = (uint8_t)(l - 7);
+            }
+            out[op++] = (uint8_t)off;
+            lit = 0;
+            op++; /* header of the next run */
+            /* Index the positions inside the match, so later data finds them. */
+            for (size_t k = ip + 1; k < ip + len && k + 2 < n; k++)
+                tab[lzf_hash(in + k, bits)] = (uint32_t)k + 1;
+            ip += len;
+            continue;
+        }
+        if (op >= cap) goto fail;
+        out[op++] = in[ip++];
+        if (++lit == LZF_MAX_LIT) {
+            out[op - lit - 1] = (uint8_t)(lit - 1);
+            lit = 0;
+            op++;
+        }
+    }
+    while (ip < n) {
+        if (op >= cap) goto fail;
+        out[op++] = in[ip++];
+        if (++lit == LZF_MAX_LIT) {
+            out[op - lit - 1] = (uint8_t)(lit - 1);
+            lit = 0;
+            op++;
+        }
+    }
+    if (lit) {
+        out[op - lit - 1] = (uint8_t)(lit - 1);
+    } else {
+        op--;
+    }
+    if (tab != small) em_free(tab);
+    return op;
+fail:
+    if (tab != small) em_free(tab);
+    return 0;
+}
+
+/* Redis's rdbSaveLzfStringObject: strings over 20 bytes, kept compressed
+ * only if that saves at least 4 bytes. */
+static bool out_lzf(struct rdb_out *o, const char *p, size_t n)
+{
+    if (n <= 20 || n > UINT32_MAX) return false;
+    uint8_t small[256], *buf = n - 4 <= sizeof(small) ? small : em_malloc(n - 4);
+    size_t c = lzf_compress((const uint8_t *)p, n, buf, n - 4);
+    if (c) {
+        out_byte(o, (RDB_ENCVAL << 6) | RDB_ENC_LZF);
+        out_len(o, c);
+        out_len(o, n);
+        out_write(o, buf, c);
+    }
+    if (buf != small) em_free(buf);
+    return c != 0;
+}
+
 static void out_string(struct rdb_out *o, const char *p, size_t n)
 {
     /* Short strings that are canonical integers go integer-encoded. */
@@ -211,6 +322,7 @@ static void out_string(struct rdb_out *o, const char *p, size_t n)
             memcmp(buf, p, n) == 0 && out_int_encoded(o, v))
             return;
     }
+    if (o->compress && out_lzf(o, p, n)) return;
     out_len(o, n);
     out_write(o, p, n);
 }
@@ -242,12 +354,14 @@ static void out_aux_ll(struct rdb_out *o, const char *k, long long v)
     out_ll(o, v);
 }
 
-static void save_value(struct rdb_out *o, struct dict_node *n)
+/* The type byte, the key (unless `with_key` is false: DUMP payloads carry
+ * none) and the value. */
+static void save_value(struct rdb_out *o, const struct dict_node *n, bool with_key)
 {
     switch (obj_type(n)) {
     case OBJ_STRING: {
         out_byte(o, RDB_TYPE_STRING);
-        out_slice(o, dict_node_key(n));
+        if (with_key) out_slice(o, dict_node_key(n));
         if (obj_enc(n) == OBJ_ENC_INT) {
             long long v = 0;
             obj_string_ll(n, &v);
@@ -261,7 +375,7 @@ static void save_value(struct rdb_out *o, struct dict_node *n)
     case OBJ_LIST: {
         const struct list *l = obj_ptr(n);
         out_byte(o, RDB_TYPE_LIST);
-        out_slice(o, dict_node_key(n));
+        if (with_key) out_slice(o, dict_node_key(n));
         out_len(o, list_len(l));
         struct list_iter it;
         struct lp_value v;
@@ -273,7 +387,7 @@ static void save_value(struct rdb_out *o, struct dict_node *n)
     case OBJ_SET: {
         struct set s = set_of_obj(n);
         out_byte(o, RDB_TYPE_SET);
-        out_slice(o, dict_node_key(n));
+        if (with_key) out_slice(o, dict_node_key(n));
         out_len(o, set_size(&s));
         struct set_iter it;
         struct lp_value v;
@@ -286,7 +400,7 @@ static void save_value(struct rdb_out *o, struct dict_node *n)
     case OBJ_ZSET: {
         const struct zset *z = obj_ptr(n);
         out_byte(o, RDB_TYPE_ZSET_2);
-        out_slice(o, dict_node_key(n));
+        if (with_key) out_slice(o, dict_node_key(n));
         out_len(o, zset_len(z));
         /* Highest score first, as Redis writes skip lists (loads faster). */
         struct zset_iter it;
@@ -304,7 +418,7 @@ static void save_value(struct rdb_out *o, struct dict_node *n)
     case OBJ_HASH: {
         struct hash h = {obj_ptr(n), obj_enc(n)};
         out_byte(o, RDB_TYPE_HASH);
-        out_slice(o, dict_node_key(n));
+        if (with_key) out_slice(o, dict_node_key(n));
         out_len(o, hash_len(&h));
         struct hash_iter it;
         struct slice f, v;
@@ -354,7 +468,7 @@ int rdb_save(struct rdb_out *o, struct keyspace *ks, long long now_ms)
                     b[1 + k] = (uint8_t)((uint64_t)when >> (8 * k));
                 out_write(o, b, 9);
             }
-            save_value(o, n);
+            save_value(o, n, true);
             if (o->failed) break;
         }
         dict_iter_deinit(&it);
@@ -1104,8 +1218,26 @@ static void insert_entry(struct db *db, struct dict_node *o)
     }
 }
 
-long long rdb_load(struct keyspace *ks, const uint8_t *p, size_t len, long long now_ms, char *err,
-                   size_t errlen)
+/* A value read by load_value() as an entry named `key`, or NULL for an
+ * empty container (Redis refuses or skips those). Frees sval's copy. */
+static struct dict_node *value_to_entry(struct builder *b, struct rstr *sval, struct slice key,
+                                        long long expire)
+{
+    struct dict_node *o;
+    if (b->type == OBJ_STRING) {
+        o = obj_create_string(key, rstr_slice(sval), expire);
+        rstr_free(sval);
+        return o;
+    }
+    if (b->added == 0) {
+        builder_discard(b);
+        return NULL;
+    }
+    return builder_finish(b, key, expire);
+}
+
+static long long load_image(struct keyspace *ks, const uint8_t *p, size_t len, long long now_ms,
+                            long long *expired, char *err, size_t errlen)
 {
     struct rdb_in in = {.p = p, .len = len, .err = err, .errlen = errlen};
     if (len < 9 || memcmp(p, "REDIS", 5) != 0) {
@@ -1188,23 +1320,16 @@ long long rdb_load(struct keyspace *ks, const uint8_t *p, size_t len, long long 
             rstr_free(&key);
             return -1;
         }
-        struct slice k = rstr_slice(&key);
-        struct dict_node *o;
-        if (b.type != OBJ_STRING && b.added == 0) {
-            builder_discard(&b); /* an empty container: Redis skips it too */
-            rstr_free(&key);
+        /* An empty container comes back NULL: Redis skips it too. */
+        struct dict_node *o = value_to_entry(&b, &sval, rstr_slice(&key), expire);
+        rstr_free(&key);
+        if (o == NULL) {
             expire = -1;
             continue;
         }
-        if (b.type == OBJ_STRING) {
-            o = obj_create_string(k, rstr_slice(&sval), expire);
-            rstr_free(&sval);
-        } else {
-            o = builder_finish(&b, k, expire);
-        }
-        rstr_free(&key);
         if (expire >= 0 && expire < now_ms) {
             obj_destroy(o); /* expired while on disk: a master drops it */
+            if (expired) ++*expired;
         } else {
             insert_entry(db, o);
             loaded++;
@@ -1219,7 +1344,8 @@ long long rdb_load(struct keyspace *ks, const uint8_t *p, size_t len, long long 
         uint64_t stored = 0;
         for (int k = 0; k < 8; k++)
             stored |= (uint64_t)q[k] << (8 * k);
-        if (stored != 0 && stored != rdb_crc64(0, p, body)) {
+        /* rdbchecksum no skips the check, as Redis does. */
+        if (stored != 0 && server.cfg.rdbchecksum && stored != rdb_crc64(0, p, body)) {
             in_fail(&in, "Wrong RDB checksum expected: (%016llx) got: (%016llx). Aborting now.",
                     (unsigned long long)rdb_crc64(0, p, body), (unsigned long long)stored);
             return -1;
@@ -1228,8 +1354,14 @@ long long rdb_load(struct keyspace *ks, const uint8_t *p, size_t len, long long 
     return loaded;
 }
 
-long long rdb_load_file(struct keyspace *ks, const char *path, long long now_ms, char *err,
-                        size_t errlen)
+long long rdb_load(struct keyspace *ks, const uint8_t *p, size_t len, long long now_ms, char *err,
+                   size_t errlen)
+{
+    return load_image(ks, p, len, now_ms, NULL, err, errlen);
+}
+
+long long rdb_load_file_counted(struct keyspace *ks, const char *path, long long now_ms,
+                                long long *expired, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
@@ -1252,7 +1384,64 @@ long long rdb_load_file(struct keyspace *ks, const char *path, long long now_ms,
         em_free(buf);
         return -1;
     }
-    long long n = rdb_load(ks, buf, len, now_ms, err, errlen);
+    long long n = load_image(ks, buf, len, now_ms, expired, err, errlen);
     em_free(buf);
     return n;
+}
+
+long long rdb_load_file(struct keyspace *ks, const char *path, long long now_ms, char *err,
+                        size_t errlen)
+{
+    return rdb_load_file_counted(ks, path, now_ms, NULL, err, errlen);
+}
+
+/* ---- DUMP / RESTORE payloads ----
+ *
+ *   +------+-------------------+-------------+-------------------------+
+ *   | type | value (RDB form)  | RDB version | CRC64 of all before     |
+ *   | 1 B  |                   | 2 B, LE     | 8 B, LE                 |
+ *   +------+-------------------+-------------+-------------------------+
+ *
+ * (Redis's createDumpPayload / verifyDumpPayload.) */
+
+void rdb_dump_value(struct rdb_out *out, const struct dict_node *o)
+{
+    size_t start = out->len;
+    save_value(out, o, false);
+    uint8_t ver[2] = {RDB_VERSION & 0xff, RDB_VERSION >> 8};
+    out_write(out, ver, 2);
+    uint64_t crc = rdb_crc64(0, out->buf + start, out->len - start);
+    uint8_t b[8];
+    for (int k = 0; k < 8; k++)
+        b[k] = (uint8_t)(crc >> (8 * k));
+    out_write(out, b, 8);
+}
+
+int rdb_parse_value(const uint8_t *p, size_t len, struct slice key, struct dict_node **out)
+{
+    struct rdb_in in = {.p = p, .len = len};
+    uint8_t type;
+    *out = NULL;
+    if (!in_byte(&in, &type)) return RDB_BAD_DATA;
+    /* Only value types: an opcode (EOF, SELECTDB...) is not a value. */
+    if (type >= RDB_OPCODE_FUNCTION2) return RDB_BAD_DATA;
+    struct builder b = {.type = -1};
+    struct rstr sval;
+    if (!load_value(&in, type, &b, &sval)) return RDB_BAD_DATA;
+    *out = value_to_entry(&b, &sval, key, -1);
+    return *out ? 0 : RDB_BAD_DATA;
+}
+
+int rdb_restore_value(const uint8_t *p, size_t len, struct slice key, struct dict_node **out)
+{
+    *out = NULL;
+    if (len < 10) return RDB_BAD_PAYLOAD;
+    const uint8_t *footer = p + len - 10;
+    unsigned ver = footer[0] | (unsigned)footer[1] << 8;
+    if (ver > RDB_VERSION) return RDB_BAD_PAYLOAD;
+    uint64_t crc = 0;
+    for (int k = 0; k < 8; k++)
+        crc |= (uint64_t)footer[2 + k] << (8 * k);
+    if (crc != rdb_crc64(0, p, len - 8)) return RDB_BAD_PAYLOAD;
+    return rdb_parse_value(p, len - 10, key, out);
 }

@@ -14,6 +14,12 @@ struct persist_status {
     long long last_bgsave_time_sec;    /* -1 before the first */
     long long current_bgsave_time_sec; /* -1 when none runs */
     long long saves;                   /* successful saves since start-up */
+    long long save_keys_total;         /* keys of the running BGSAVE, else 0 */
+    long long last_cow_size;           /* bytes the last BGSAVE child dirtied */
+    long long last_load_keys_loaded;   /* by the start-up load */
+    long long last_load_keys_expired;
+    long long latest_fork_usec; /* INFO stats */
+    long long total_forks;
 };
 void persist_status(struct persist_status *out);
 
