@@ -1029,25 +1029,28 @@ static void info_persistence(struct sbuf *b)
         b,
         "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
         "current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
-        "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
+        "current_save_keys_processed:0\r\ncurrent_save_keys_total:%lld\r\n"
         "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
         "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
         "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\n"
-        "rdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n"
-        "rdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"
+        "rdb_last_cow_size:%lld\r\nrdb_last_load_keys_expired:%lld\r\n"
+        "rdb_last_load_keys_loaded:%lld\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"
         "aof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
         "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
         "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n"
         "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-        st.changes_since_last_save, st.bgsave_in_progress ? 1 : 0, st.last_save_time,
-        st.last_bgsave_ok ? "ok" : "err", st.last_bgsave_time_sec, st.current_bgsave_time_sec,
-        st.saves);
+        st.save_keys_total, st.changes_since_last_save, st.bgsave_in_progress ? 1 : 0,
+        st.last_save_time, st.last_bgsave_ok ? "ok" : "err", st.last_bgsave_time_sec,
+        st.current_bgsave_time_sec, st.saves, st.last_cow_size, st.last_load_keys_expired,
+        st.last_load_keys_loaded);
 }
 
 static void info_stats(struct sbuf *b)
 {
     const struct server_stats *s = &server.stats;
     const struct keyspace_stats *k = &server.ks.stats;
+    struct persist_status ps;
+    persist_status(&ps);
     sb_printf(b,
               "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
               "instantaneous_ops_per_sec:%lld\r\ntotal_net_input_bytes:%lld\r\n"
@@ -1060,8 +1063,8 @@ static void info_stats(struct sbuf *b)
               "expire_cycle_cpu_milliseconds:%lld\r\nevicted_keys:%lld\r\nevicted_clients:0\r\n"
               "total_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\n"
               "keyspace_hits:%lld\r\nkeyspace_misses:%lld\r\npubsub_channels:0\r\n"
-              "pubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\n"
-              "total_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
+              "pubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:%lld\r\n"
+              "total_forks:%lld\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
               "active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"
               "active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
               "current_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\n"
@@ -1076,8 +1079,9 @@ static void info_stats(struct sbuf *b)
               (double)server_inst_metric(METRIC_NET_OUTPUT) / 1024, s->rejected_connections,
               k->expired_keys, (double)k->expired_stale_perc_x100 / 100,
               k->expired_time_cap_reached_count, s->expire_cycle_cpu_us / 1000, k->evicted_keys,
-              k->keyspace_hits, k->keyspace_misses, s->unexpected_error_replies,
-              s->total_error_replies, s->total_commands_processed, s->total_commands_processed);
+              k->keyspace_hits, k->keyspace_misses, ps.latest_fork_usec, ps.total_forks,
+              s->unexpected_error_replies, s->total_error_replies, s->total_commands_processed,
+              s->total_commands_processed);
 }
 
 static void info_replication(struct sbuf *b)
