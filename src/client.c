@@ -17,6 +17,7 @@
 #include "ember/pubsub.h"
 #include "ember/reply.h"
 #include "ember/server.h"
+#include "ember/tracking.h"
 
 #include <stdio.h>
 
@@ -43,6 +44,7 @@ void client_destroy(struct client *c)
     blocking_forget(c);
     multi_release(c);
     pubsub_release(c);
+    tracking_release(c);
     diag_forget(c);
     resp_parser_deinit(&c->parser);
     reply_release(c);

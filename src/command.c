@@ -21,6 +21,7 @@
 #include "ember/pubsub.h"
 #include "ember/reply.h"
 #include "ember/server.h"
+#include "ember/tracking.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -173,6 +174,8 @@ void command_call(struct client *c, struct command *cmd)
     }
     long long dirty = server.dirty;
     long long errors = server.stats.total_error_replies;
+    bool track = tracking_live != 0; /* the only cost of CLIENT TRACKING when unused */
+    if (track) tracking_command_begin(c);
     c->last_cmd = cmd;
     long long start = clock_mono_us();
     cmd->proc(c);
@@ -184,6 +187,7 @@ void command_call(struct client *c, struct command *cmd)
     c->commands_processed++;
     server.stats.total_commands_processed++;
     if (server.dirty != dirty) command_after_write(c);
+    if (track) tracking_command_end(c, cmd);
     diag_after_command(c, cmd, usec);
 }
 

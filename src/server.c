@@ -26,6 +26,7 @@
 #include "ember/reply.h"
 #include "ember/script.h"
 #include "ember/set.h"
+#include "ember/tracking.h"
 #include "ember/zset.h"
 
 #include <stdio.h>
@@ -79,6 +80,7 @@ static void on_key_touched(struct db *db, struct slice key, void *ctx)
 {
     (void)ctx;
     multi_touch_key(db, key);
+    if (tracking_live) tracking_touch_key(db, key);
 }
 
 static void on_key_expired(struct db *db, struct slice key, void *ctx)
@@ -91,6 +93,7 @@ static void on_db_flush(struct db *db, void *ctx)
 {
     (void)ctx;
     multi_touch_db(db);
+    if (tracking_live) tracking_flush_db(db);
 }
 
 static void on_key_ready(struct db *db, struct slice key, void *ctx)
@@ -145,6 +148,7 @@ void server_deinit(void)
     blocking_teardown();
     multi_teardown();
     pubsub_teardown();
+    tracking_teardown();
     diag_teardown();
     evict_teardown();
     keyspace_deinit(&server.ks);
@@ -276,6 +280,7 @@ void server_before_sleep(void)
 {
     blocking_handle_timeouts();
     blocking_handle_ready();
+    if (tracking_live) tracking_before_sleep();
 }
 
 int server_run(void)

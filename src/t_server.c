@@ -22,6 +22,7 @@
 #include "ember/reply.h"
 #include "ember/script.h"
 #include "ember/server.h"
+#include "ember/tracking.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -188,6 +189,7 @@ static void cmd_reset(struct client *c)
     c->flags &=
         ~(unsigned)(CLIENT_MULTI | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_REPLY_SKIP);
     pubsub_release(c);
+    tracking_release(c);
     c->resp = 2;
     c->db = &server.ks.dbs[0];
     em_free(c->name);
@@ -470,23 +472,6 @@ static void client_unblock(struct client *c)
         }
     }
     reply_int(c, 0);
-}
-
-static void client_getredir(struct client *c)
-{
-    reply_int(c, -1);
-}
-
-static void client_trackinginfo(struct client *c)
-{
-    reply_map_len(c, 3);
-    reply_bulk_cstr(c, "flags");
-    reply_set_len(c, 1);
-    reply_bulk_cstr(c, "off");
-    reply_bulk_cstr(c, "redirect");
-    reply_int(c, -1);
-    reply_bulk_cstr(c, "prefixes");
-    reply_empty_array(c);
 }
 
 static void reply_help(struct client *c, const char *const *lines)
@@ -937,11 +922,14 @@ static void info_server(struct sbuf *b)
 
 static void info_clients(struct sbuf *b)
 {
+    struct tracking_info ti;
+    tracking_get_info(&ti);
     sb_printf(b,
               "# Clients\r\nconnected_clients:%d\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
               "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\n"
-              "blocked_clients:%d\r\ntracking_clients:0\r\nclients_in_timeout_table:%d\r\n",
-              server.client_count, server.cfg.maxclients, blocking_count(), blocking_count());
+              "blocked_clients:%d\r\ntracking_clients:%lld\r\nclients_in_timeout_table:%d\r\n",
+              server.client_count, server.cfg.maxclients, blocking_count(), ti.clients,
+              blocking_count());
 }
 
 static const char *policy_name(int p)
@@ -1051,6 +1039,8 @@ static void info_stats(struct sbuf *b)
     const struct keyspace_stats *k = &server.ks.stats;
     struct persist_status ps;
     persist_status(&ps);
+    struct tracking_info ti;
+    tracking_get_info(&ti);
     sb_printf(b,
               "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
               "instantaneous_ops_per_sec:%lld\r\ntotal_net_input_bytes:%lld\r\n"
@@ -1067,8 +1057,9 @@ static void info_stats(struct sbuf *b)
               "total_forks:%lld\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
               "active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"
               "active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
-              "current_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\n"
-              "tracking_total_prefixes:0\r\nunexpected_error_replies:%lld\r\n"
+              "current_active_defrag_time:0\r\ntracking_total_keys:%lld\r\n"
+              "tracking_total_items:%lld\r\ntracking_total_prefixes:%lld\r\n"
+              "unexpected_error_replies:%lld\r\n"
               "total_error_replies:%lld\r\ndump_payload_sanitizations:0\r\n"
               "total_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\n"
               "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n"
@@ -1079,9 +1070,9 @@ static void info_stats(struct sbuf *b)
               (double)server_inst_metric(METRIC_NET_OUTPUT) / 1024, s->rejected_connections,
               k->expired_keys, (double)k->expired_stale_perc_x100 / 100,
               k->expired_time_cap_reached_count, s->expire_cycle_cpu_us / 1000, k->evicted_keys,
-              k->keyspace_hits, k->keyspace_misses, ps.latest_fork_usec, ps.total_forks,
-              s->unexpected_error_replies, s->total_error_replies, s->total_commands_processed,
-              s->total_commands_processed);
+              k->keyspace_hits, k->keyspace_misses, ps.latest_fork_usec, ps.total_forks, ti.keys,
+              ti.items, ti.prefixes, s->unexpected_error_replies, s->total_error_replies,
+              s->total_commands_processed, s->total_commands_processed);
 }
 
 static void info_replication(struct sbuf *b)
@@ -1644,11 +1635,19 @@ static struct command client_subcommands[] = {
      .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
      .summary = "Unblock a client blocked in a blocking command from a different connection",
      .since = "5.0.0", .complexity = "O(log N) where N is the number of client connections"},
-    {.name = "getredir", .proc = client_getredir, .arity = 2,
+    {.name = "tracking", .proc = tracking_client_tracking, .arity = -3,
+     .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
+     .summary = "Enable or disable server assisted client side caching support", .since = "6.0.0",
+     .complexity = "O(1). Some options may introduce additional complexity."},
+    {.name = "caching", .proc = tracking_client_caching, .arity = 3,
+     .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
+     .summary = "Instruct the server about tracking or not keys in the next request",
+     .since = "6.0.0", .complexity = "O(1)"},
+    {.name = "getredir", .proc = tracking_client_getredir, .arity = 2,
      .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
      .summary = "Get tracking notifications redirection client ID if any", .since = "6.0.0",
      .complexity = "O(1)"},
-    {.name = "trackinginfo", .proc = client_trackinginfo, .arity = 2,
+    {.name = "trackinginfo", .proc = tracking_client_trackinginfo, .arity = 2,
      .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "connection",
      .summary = "Return information about server assisted client side caching for the current "
                 "connection",
