@@ -10,6 +10,7 @@
  * place every write passes, for the future log and replica stream. */
 #include "ember/command.h"
 
+#include "ember/aof.h"
 #include "ember/auth.h"
 #include "ember/blocking.h"
 #include "ember/client.h"
@@ -32,7 +33,7 @@ static struct command *const families[] = {
     string_commands, keys_commands,     expire_commands,  list_commands,
     hash_commands,   set_commands,      zset_commands,    multi_commands,
     pubsub_commands, auth_commands,     diag_commands,    server_commands,
-    script_commands, function_commands, cluster_commands, persist_commands,
+    script_commands, function_commands, cluster_commands, persist_commands, aof_commands,
 };
 #define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
 
@@ -149,10 +150,13 @@ static struct command *find_subcommand(struct command *parent, struct slice name
     return NULL;
 }
 
-/* The one place every write passes after it executes. */
-static void command_after_write(struct client *c)
+/* The one place every write passes after it executes: records its effect
+ * in the write stream (aof.h), which the AOF and later replication read.
+ * Called after every call, `wrote` saying whether the keyspace changed, so
+ * nested calls (EXEC, scripts) and keys expired on the way are grouped. */
+static void command_after_write(struct client *c, bool wrote)
 {
-    (void)c;
+    propagate_call_end(c, wrote);
 }
 
 /* Commands that run at once inside MULTI instead of being queued. */
@@ -177,6 +181,7 @@ void command_call(struct client *c, struct command *cmd)
     bool track = tracking_live != 0; /* the only cost of CLIENT TRACKING when unused */
     if (track) tracking_command_begin(c);
     c->last_cmd = cmd;
+    propagate_call_begin();
     long long start = clock_mono_us();
     cmd->proc(c);
     long long usec = clock_mono_us() - start;
@@ -186,7 +191,7 @@ void command_call(struct client *c, struct command *cmd)
     c->flags &= ~(unsigned)CLIENT_REPLY_SKIP;
     c->commands_processed++;
     server.stats.total_commands_processed++;
-    if (server.dirty != dirty) command_after_write(c);
+    command_after_write(c, server.dirty != dirty);
     if (track) tracking_command_end(c, cmd);
     diag_after_command(c, cmd, usec);
 }

@@ -203,6 +203,13 @@ static const struct enum_name maxmemory_policy_enum[] = {
     {NULL, 0},
 };
 
+static const struct enum_name appendfsync_enum[] = {
+    {"always", 0},
+    {"everysec", 1},
+    {"no", 2},
+    {NULL, 0},
+};
+
 static const struct enum_name protected_action_enum[] = {
     {"no", CONFIG_ALLOW_NO},
     {"yes", CONFIG_ALLOW_YES},
@@ -212,7 +219,7 @@ static const struct enum_name protected_action_enum[] = {
 
 static special_set_fn set_bind, set_save, set_dir, set_notify, set_cobl;
 static special_get_fn get_bind, get_save, get_dir, get_notify, get_cobl;
-static check_fn check_daemonize, check_dbfilename;
+static check_fn check_daemonize, check_dbfilename, check_aof_filename, check_aof_dirname;
 static apply_fn apply_hz, apply_debug_command;
 
 /* Row constructors, after Redis's createIntConfig() and friends: name,
@@ -285,6 +292,18 @@ static const struct directive directives[] = {
     INT_CONFIG("active-expire-effort", NULL, MUT, active_expire_effort, 1, 10, "1", NULL),
     /* APPEND ONLY MODE */
     BOOL_CONFIG("appendonly", MUT, appendonly, "no", NULL),
+    STRING_CONFIG("appendfilename", IMM, appendfilename, "appendonly.aof", check_aof_filename),
+    STRING_CONFIG("appenddirname", IMM, appenddirname, "appendonlydir", check_aof_dirname),
+    ENUM_CONFIG("appendfsync", MUT, appendfsync, "everysec", appendfsync_enum, NULL),
+    BOOL_CONFIG("no-appendfsync-on-rewrite", MUT, no_appendfsync_on_rewrite, "no", NULL),
+    INT_CONFIG("auto-aof-rewrite-percentage", NULL, MUT, auto_aof_rewrite_percentage, 0, INT_MAX,
+               "100", NULL),
+    MEMORY_CONFIG("auto-aof-rewrite-min-size", NULL, MUT, auto_aof_rewrite_min_size, 0, LLONG_MAX,
+                  "64mb"),
+    BOOL_CONFIG("aof-load-truncated", MUT, aof_load_truncated, "yes", NULL),
+    BOOL_CONFIG("aof-use-rdb-preamble", MUT, aof_use_rdb_preamble, "yes", NULL),
+    BOOL_CONFIG("aof-rewrite-incremental-fsync", MUT, aof_rewrite_incremental_fsync, "yes", NULL),
+    BOOL_CONFIG("aof-timestamp-enabled", MUT, aof_timestamp_enabled, "no", NULL),
     /* EVENT NOTIFICATION */
     SPECIAL_CONFIG("notify-keyspace-events", MUT, "", set_notify, get_notify),
     /* ADVANCED CONFIG */
@@ -531,6 +550,25 @@ static const char *check_daemonize(const char *arg, long long parsed)
     if (parsed) {
         return "ember does not daemonize: run it in the foreground under a supervisor "
                "(systemd, a container, nohup) and set 'daemonize no'";
+    }
+    return NULL;
+}
+
+/* Redis's isValidAOFfilename / isValidAOFdirname. */
+static const char *check_aof_filename(const char *arg, long long parsed)
+{
+    (void)parsed;
+    if (!strcmp(arg, "") || !strcmp(arg, ".") || !strcmp(arg, "..") || strchr(arg, '/') != NULL) {
+        return "appendfilename can't be a path, just a filename";
+    }
+    return NULL;
+}
+
+static const char *check_aof_dirname(const char *arg, long long parsed)
+{
+    (void)parsed;
+    if (!strcmp(arg, "") || !strcmp(arg, ".") || !strcmp(arg, "..") || strchr(arg, '/') != NULL) {
+        return "appenddirname can't be a path, just a dirname";
     }
     return NULL;
 }
@@ -819,6 +857,8 @@ void config_deinit(struct config *cfg)
     em_free(cfg->pidfile);
     em_free(cfg->dir);
     em_free(cfg->dbfilename);
+    em_free(cfg->appendfilename);
+    em_free(cfg->appenddirname);
     em_free(cfg->save);
     em_free(cfg->notify_keyspace_events);
     memset(cfg, 0, sizeof(*cfg));

@@ -8,6 +8,7 @@
  * and that client's flushes wait for its callback. */
 #include "ember/net.h"
 
+#include "ember/aof.h"
 #include "ember/auth.h"
 #include "ember/client.h"
 #include "ember/log.h"
@@ -174,6 +175,7 @@ void net_poll_while_busy(void)
 
 void net_flush_pending(void)
 {
+    aof_flush_before_replies(); /* no reply leaves before its write is in the AOF */
     struct client *c = server.pending_writes;
     server.pending_writes = NULL;
     while (c != NULL) {

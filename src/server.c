@@ -10,6 +10,7 @@
  *  - goes on evicting while used memory is over maxmemory. */
 #include "ember/server.h"
 
+#include "ember/aof.h"
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/command.h"
@@ -87,6 +88,7 @@ static void on_key_expired(struct db *db, struct slice key, void *ctx)
 {
     (void)ctx;
     notify_keyspace_event(NOTIFY_EXPIRED, "expired", key, db->id);
+    propagate_deleted(db, key); /* the AOF records an expiry as DEL */
 }
 
 static void on_db_flush(struct db *db, void *ctx)
@@ -136,7 +138,9 @@ int server_init_embedded(void)
 int server_init(void)
 {
     if (server_init_embedded() < 0) return -1;
-    if (persist_load_at_startup() < 0) return -1; /* Redis exits on a bad dump too */
+    /* The AOF when appendonly is on (it wins over the dump), else the dump;
+     * Redis exits on a bad file too. */
+    if (aof_setup() < 0) return -1;
     return net_setup() < 0 ? -1 : 0;
 }
 
@@ -150,6 +154,7 @@ void server_deinit(void)
     pubsub_teardown();
     tracking_teardown();
     diag_teardown();
+    aof_teardown();
     evict_teardown();
     keyspace_deinit(&server.ks);
     hash_teardown(); /* shared field lists outlive the hashes that used them */

@@ -109,6 +109,16 @@ struct config {
     int zset_max_listpack_value;
     /* Persistence (accepted; see README for what is implemented) */
     bool appendonly;
+    int appendfsync;      /* 0 always, 1 everysec, 2 no (aof.c) */
+    char *appendfilename; /* "appendonly.aof": the prefix of the AOF files' names */
+    char *appenddirname;  /* "appendonlydir", relative to dir */
+    bool no_appendfsync_on_rewrite;
+    int auto_aof_rewrite_percentage;
+    long long auto_aof_rewrite_min_size;
+    bool aof_load_truncated;
+    bool aof_use_rdb_preamble;
+    bool aof_rewrite_incremental_fsync;
+    bool aof_timestamp_enabled;
     bool rdbcompression;          /* LZF for strings over 20 bytes in dumps */
     bool rdbchecksum;             /* CRC64 written and checked */
     char *save;                   /* as CONFIG GET shows it, "3600 1 300 100 60 10000"; "" = none */
