@@ -32,7 +32,7 @@ for a in "$@"; do
     *) targets+=("$a") ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_resp fuzz_glob fuzz_numbers fuzz_server)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_resp fuzz_glob fuzz_numbers fuzz_server fuzz_rdb)
 seconds=${FUZZ_SECONDS:-10}
 runs=${FUZZ_RUNS:-10000000}
 

@@ -700,6 +700,7 @@ static bool in_double_text(struct rdb_in *in, double *d)
         *d = strtod(buf, &end);
         if (end != buf + n) return in_fail(in, "Invalid double value");
     }
+    if (isnan(*d)) return in_fail(in, "Zset with NAN score detected");
     return true;
 }
 
