@@ -679,6 +679,8 @@ struct acl_user {
     bool unrestricted; /* every command, key and channel: checks are skipped */
 };
 
+bool acl_enforced;
+
 static struct acl_user **users; /* sorted by name */
 static int user_count;
 static struct acl_user *default_user;
@@ -911,6 +913,15 @@ static void user_insert(struct acl_user *u)
     user_count++;
 }
 
+/* After users change: checks are needed once any user is restricted. */
+static void update_enforced(void)
+{
+    bool any = false;
+    for (int i = 0; i < user_count && !any; i++)
+        any = !users[i]->unrestricted;
+    acl_enforced = any;
+}
+
 static void user_remove(struct acl_user *u)
 {
     bool found;
@@ -1024,7 +1035,6 @@ enum rule_error {
     RULE_NO_SUCH_PASS,
     RULE_BAD_HASH,
     RULE_FIRSTARG_SUB, /* ECHILD */
-    RULE_DEFAULT_PASS, /* ember: the default user's password is requirepass */
 };
 
 static const char *rule_error_text(enum rule_error e)
@@ -1048,9 +1058,6 @@ static const char *rule_error_text(enum rule_error e)
                "hexadecimal characters";
     case RULE_FIRSTARG_SUB:
         return "Allowing first-arg of a subcommand is not supported";
-    case RULE_DEFAULT_PASS:
-        return "ember keeps the default user's password and on/off state in requirepass: use "
-               "CONFIG SET requirepass";
     case RULE_OK:
         break;
     }
@@ -1193,19 +1200,15 @@ static enum rule_error rule_password(struct acl_user *u, const char *op, size_t 
 static enum rule_error rule_apply(struct acl_user *u, const char *op, size_t n)
 {
     if (n == 0) return RULE_OK;
-    bool is_default = u->name_len == 7 && memcmp(u->name, "default", 7) == 0;
     if (word_is(op, n, "on")) {
-        if (is_default) return RULE_DEFAULT_PASS;
         u->flags |= USER_ON;
     } else if (word_is(op, n, "off")) {
-        if (is_default) return RULE_DEFAULT_PASS;
         u->flags &= ~(unsigned)USER_ON;
     } else if (word_is(op, n, "skip-sanitize-payload")) {
         u->flags = (u->flags | USER_SKIP_SANITIZE) & ~(unsigned)USER_SANITIZE;
     } else if (word_is(op, n, "sanitize-payload")) {
         u->flags = (u->flags | USER_SANITIZE) & ~(unsigned)USER_SKIP_SANITIZE;
     } else if (word_is(op, n, "nopass") || word_is(op, n, "resetpass")) {
-        if (is_default) return RULE_DEFAULT_PASS;
         user_clear_passwords(u);
         if (word_is(op, n, "nopass")) {
             u->flags |= USER_NOPASS;
@@ -1213,10 +1216,8 @@ static enum rule_error rule_apply(struct acl_user *u, const char *op, size_t n)
             u->flags &= ~(unsigned)USER_NOPASS;
         }
     } else if (op[0] == '>' || op[0] == '#' || op[0] == '<' || op[0] == '!') {
-        if (is_default) return RULE_DEFAULT_PASS;
         return rule_password(u, op, n);
     } else if (word_is(op, n, "reset")) {
-        if (is_default) return RULE_DEFAULT_PASS;
         user_clear_passwords(u);
         user_clear_keys(u);
         user_clear_channels(u);
@@ -1365,25 +1366,16 @@ static void describe_key_pattern(const struct acl_pattern *p, struct text *t)
     text_add(t, p->text, p->len);
 }
 
-/* Flags of u as Redis prints them, default user's from requirepass. */
 static unsigned shown_flags(const struct acl_user *u)
 {
-    if (u != default_user) return u->flags;
-    unsigned f = (u->flags & ~(unsigned)USER_NOPASS) | USER_ON;
-    if (!auth_required()) f |= USER_NOPASS;
-    return f;
+    return u->flags;
 }
 
 static int shown_passwords(const struct acl_user *u, char (*one)[65], const char (**list)[65])
 {
-    if (u != default_user) {
-        *list = (const char(*)[65])u->pass;
-        return u->npass;
-    }
-    if (!auth_required()) return 0;
-    sha256_hex(server.cfg.requirepass, strlen(server.cfg.requirepass), *one);
-    *list = (const char(*)[65])one;
-    return 1;
+    (void)one;
+    *list = (const char(*)[65])u->pass;
+    return u->npass;
 }
 
 static void describe_flag_words(unsigned f, struct text *t, bool trailing)
@@ -1464,10 +1456,11 @@ static bool key_allowed(const struct acl_user *u, struct slice key, unsigned nee
     return false;
 }
 
-static bool keys_allowed(const struct acl_user *u, const struct client *c,
-                         const struct command *cmd)
+/* The position in argv of the first key u may not use, or 0. */
+static int keys_denied_at(const struct acl_user *u, const struct command *cmd,
+                          const struct slice *argv, int argc)
 {
-    if (u->flags & USER_ALLKEYS) return true;
+    if (u->flags & USER_ALLKEYS) return 0;
     unsigned need = 0;
     if (cmd->flags & CMD_WRITE) need |= PERM_WRITE;
     if (cmd->flags & CMD_READONLY) need |= PERM_READ;
@@ -1477,25 +1470,25 @@ static bool keys_allowed(const struct acl_user *u, const struct client *c,
             if (strcmp(cmd->name, movable[m].name) != 0) continue;
             long long n;
             int at = movable[m].numkeys_at;
-            if (at >= c->argc || !str_to_ll(c->argv[at].ptr, c->argv[at].len, &n) || n < 0 ||
-                n > c->argc - at - 1) {
-                return true; /* the command's own error */
+            if (at >= argc || !str_to_ll(argv[at].ptr, argv[at].len, &n) || n < 0 ||
+                n > argc - at - 1) {
+                return 0; /* the command's own error */
             }
-            if (movable[m].dest && !key_allowed(u, c->argv[1], need)) return false;
+            if (movable[m].dest && !key_allowed(u, argv[1], need)) return 1;
             for (int i = at + 1; i <= at + n; i++) {
-                if (!key_allowed(u, c->argv[i], need)) return false;
+                if (!key_allowed(u, argv[i], need)) return i;
             }
-            return true;
+            return 0;
         }
     }
-    if (cmd->first_key <= 0) return true;
-    int last = cmd->last_key < 0 ? c->argc + cmd->last_key : cmd->last_key;
-    if (last >= c->argc) last = c->argc - 1;
+    if (cmd->first_key <= 0) return 0;
+    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
+    if (last >= argc) last = argc - 1;
     int step = cmd->key_step > 0 ? cmd->key_step : 1;
     for (int i = cmd->first_key; i <= last; i += step) {
-        if (!key_allowed(u, c->argv[i], need)) return false;
+        if (!key_allowed(u, argv[i], need)) return i;
     }
-    return true;
+    return 0;
 }
 
 static bool channel_allowed(const struct acl_user *u, struct slice ch, bool literal)
@@ -1512,56 +1505,196 @@ static bool channel_allowed(const struct acl_user *u, struct slice ch, bool lite
 }
 
 /* PUBLISH/SPUBLISH check their channel, (S)SUBSCRIBE every channel,
- * PSUBSCRIBE every pattern, which must equal an allowed pattern. */
-static bool channels_allowed(const struct acl_user *u, const struct client *c,
-                             const struct command *cmd)
+ * PSUBSCRIBE every pattern, which must equal an allowed pattern. Returns
+ * the position of the first channel u may not use, or 0. */
+static int channels_denied_at(const struct acl_user *u, const struct command *cmd,
+                              const struct slice *argv, int argc)
 {
-    if ((u->flags & USER_ALLCHANNELS) || cmd->parent != NULL) return true;
+    if ((u->flags & USER_ALLCHANNELS) || cmd->parent != NULL) return 0;
     int first = 0, last = -1;
     bool literal = false;
     if (strcmp(cmd->name, "publish") == 0 || strcmp(cmd->name, "spublish") == 0) {
         first = last = 1;
     } else if (strcmp(cmd->name, "subscribe") == 0 || strcmp(cmd->name, "ssubscribe") == 0) {
         first = 1;
-        last = c->argc - 1;
+        last = argc - 1;
     } else if (strcmp(cmd->name, "psubscribe") == 0) {
         first = 1;
-        last = c->argc - 1;
+        last = argc - 1;
         literal = true;
     }
-    for (int i = first; i >= 1 && i <= last && i < c->argc; i++) {
-        if (!channel_allowed(u, c->argv[i], literal)) return false;
+    for (int i = first; i >= 1 && i <= last && i < argc; i++) {
+        if (!channel_allowed(u, argv[i], literal)) return i;
     }
-    return true;
+    return 0;
+}
+
+enum acl_result { ACL_OK, ACL_DENIED_CMD, ACL_DENIED_KEY, ACL_DENIED_CHANNEL, ACL_DENIED_AUTH };
+
+/* Redis's ACLCheckAllUserCommandPerm: the command, then its keys, then its
+ * channels; *pos is the denied key's or channel's position in argv. */
+static enum acl_result check_all(const struct acl_user *u, const struct command *cmd,
+                                 const struct slice *argv, int argc, int *pos)
+{
+    *pos = 0;
+    if (u->unrestricted) return ACL_OK;
+    if (!(cmd->flags & CMD_NO_AUTH)) {
+        int id = cmd_id(cmd);
+        bool ok = id >= 0 ? bit_get(u, id) : (u->flags & USER_ALLCOMMANDS) != 0;
+        int at = cmd->parent != NULL ? 2 : 1;
+        if (!ok && id >= 0 && argc > at) ok = first_arg_allowed(u, id, argv[at]);
+        if (!ok) return ACL_DENIED_CMD;
+    }
+    if ((*pos = keys_denied_at(u, cmd, argv, argc)) != 0) return ACL_DENIED_KEY;
+    if ((*pos = channels_denied_at(u, cmd, argv, argc)) != 0) return ACL_DENIED_CHANNEL;
+    return ACL_OK;
+}
+
+/* ---- ACL LOG ---- */
+
+/* One denial, or several alike (same reason, context, object and user
+ * within a minute: Redis's ACLLogMatchEntry) counted together. */
+struct log_entry {
+    long long count;
+    enum acl_result reason;
+    const char *context; /* "toplevel", "multi", "lua" */
+    char *object, *username, *cinfo;
+    size_t object_len, username_len;
+    long long ctime_ms;
+};
+
+#define ACL_LOG_MAX        128   /* Redis's acllog-max-len default */
+#define ACL_LOG_GROUPING   60000 /* ms */
+#define ACL_LOG_MATCH_SCAN 10
+
+static struct log_entry *acl_log[ACL_LOG_MAX]; /* newest first */
+static int acl_log_len;
+
+static void log_entry_destroy(struct log_entry *e)
+{
+    em_free(e->object);
+    em_free(e->username);
+    em_free(e->cinfo);
+    em_free(e);
+}
+
+static void log_reset(void)
+{
+    for (int i = 0; i < acl_log_len; i++)
+        log_entry_destroy(acl_log[i]);
+    acl_log_len = 0;
+}
+
+static bool bytes_eq(struct slice a, const char *p, size_t n)
+{
+    return a.len == n && memcmp(a.ptr, p, n) == 0;
+}
+
+/* Redis's addACLLogEntry. `who` is the client whose CLIENT LIST line is
+ * kept (a script's caller for a denial inside the script). */
+static void log_add(const struct client *who, enum acl_result reason, const char *context,
+                    struct slice object, struct slice username)
+{
+    long long now = clock_ms();
+    for (int i = 0; i < acl_log_len && i < ACL_LOG_MATCH_SCAN; i++) {
+        struct log_entry *e = acl_log[i];
+        if (e->reason != reason || strcmp(e->context, context) != 0 ||
+            now - e->ctime_ms > ACL_LOG_GROUPING || !bytes_eq(object, e->object, e->object_len) ||
+            !bytes_eq(username, e->username, e->username_len)) {
+            continue;
+        }
+        em_free(e->cinfo);
+        e->cinfo = client_info_string(who);
+        e->ctime_ms = now;
+        e->count++;
+        memmove(acl_log + 1, acl_log, (size_t)i * sizeof(*acl_log));
+        acl_log[0] = e;
+        return;
+    }
+    struct log_entry *e = em_malloc(sizeof(*e));
+    *e = (struct log_entry){.count = 1,
+                            .reason = reason,
+                            .context = context,
+                            .object = em_strndup(object.ptr, object.len),
+                            .object_len = object.len,
+                            .username = em_strndup(username.ptr, username.len),
+                            .username_len = username.len,
+                            .cinfo = client_info_string(who),
+                            .ctime_ms = now};
+    if (acl_log_len == ACL_LOG_MAX) log_entry_destroy(acl_log[--acl_log_len]);
+    memmove(acl_log + 1, acl_log, (size_t)acl_log_len * sizeof(*acl_log));
+    acl_log[0] = e;
+    acl_log_len++;
+}
+
+static struct slice user_slice(const struct acl_user *u)
+{
+    return (struct slice){u->name, u->name_len};
+}
+
+/* Logs a denial of cmd (the command's full name, or the key or channel at
+ * argv[pos]). */
+static void log_denial(const struct client *who, const struct acl_user *u, enum acl_result r,
+                       const char *context, const struct command *cmd, const struct slice *argv,
+                       int pos)
+{
+    char full[128];
+    struct slice object = argv[pos];
+    if (r == ACL_DENIED_CMD) {
+        const char *name = command_fullname(cmd, full, sizeof(full));
+        object = (struct slice){name, strlen(name)};
+    }
+    log_add(who, r, context, object, user_slice(u));
 }
 
 bool acl_check_or_reply(struct client *c, const struct command *cmd)
 {
     const struct acl_user *u = client_user(c);
-    if (u->unrestricted) return true; /* the default user, usually */
-    if (!(cmd->flags & CMD_NO_AUTH)) {
-        int id = cmd_id(cmd);
-        bool ok = id >= 0 ? bit_get(u, id) : (u->flags & USER_ALLCOMMANDS) != 0;
-        int at = cmd->parent != NULL ? 2 : 1;
-        if (!ok && id >= 0 && c->argc > at) ok = first_arg_allowed(u, id, c->argv[at]);
-        if (!ok) {
-            char full[128];
-            reply_error_fmt(c, "NOPERM this user has no permissions to run the '%s' command",
-                            command_fullname(cmd, full, sizeof(full)));
-            return false;
-        }
-    }
-    if (!keys_allowed(u, c, cmd)) {
+    int pos;
+    enum acl_result r = check_all(u, cmd, c->argv, c->argc, &pos);
+    if (r == ACL_OK) return true;
+    log_denial(c, u, r, (c->flags & CLIENT_MULTI) ? "multi" : "toplevel", cmd, c->argv, pos);
+    if (r == ACL_DENIED_CMD) {
+        char full[128];
+        reply_error_fmt(c, "NOPERM this user has no permissions to run the '%s' command",
+                        command_fullname(cmd, full, sizeof(full)));
+    } else if (r == ACL_DENIED_KEY) {
         reply_error(c, "NOPERM this user has no permissions to access one of the keys used as "
                        "arguments");
-        return false;
-    }
-    if (!channels_allowed(u, c, cmd)) {
+    } else {
         reply_error(c, "NOPERM this user has no permissions to access one of the channels used "
                        "as arguments");
-        return false;
     }
-    return true;
+    return false;
+}
+
+const char *acl_script_check(struct client *caller, const struct command *cmd,
+                             const struct slice *argv, int argc)
+{
+    const struct acl_user *u = client_user(caller);
+    int pos;
+    enum acl_result r = check_all(u, cmd, argv, argc, &pos);
+    if (r == ACL_OK) return NULL;
+    log_denial(caller, u, r, "lua", cmd, argv, pos);
+    switch (r) {
+    case ACL_DENIED_CMD:
+        return "The user executing the script can't run this command or subcommand";
+    case ACL_DENIED_KEY:
+        return "The user executing the script can't access at least one of the keys mentioned "
+               "in the command arguments";
+    case ACL_DENIED_CHANNEL:
+        return "The user executing the script can't publish to the channel mentioned in the "
+               "command";
+    default:
+        return "The user executing the script is lacking the permissions for the command";
+    }
+}
+
+bool acl_allowed(const struct client *caller, const struct command *cmd, const struct slice *argv,
+                 int argc)
+{
+    int pos;
+    return check_all(client_user(caller), cmd, argv, argc, &pos) == ACL_OK;
 }
 
 int acl_command_categories(const char *fullname, const char **out, int max)
@@ -1586,20 +1719,68 @@ static bool digest_equal(const char *a, const char *b)
     return diff == 0;
 }
 
-bool acl_authenticate(struct client *c, struct slice user, struct slice pass)
+/* requirepass as last applied to the default user: CONFIG SET requirepass
+ * (config.c) only changes the string, and the next look at the default
+ * user's passwords applies it as Redis's ACLUpdateDefaultUserPassword does
+ * (resetpass, then >password, or nopass when empty). */
+static char *applied_requirepass;
+
+static void sync_requirepass(void)
 {
-    struct acl_user *u = user_find(user.ptr, user.len);
-    if (u == NULL || u == default_user || !(u->flags & USER_ON)) return false;
-    bool ok = (u->flags & USER_NOPASS) != 0;
-    if (!ok) {
-        char hex[65];
-        sha256_hex(pass.ptr, pass.len, hex);
-        for (int i = 0; i < u->npass; i++) {
-            ok |= digest_equal(hex, u->pass[i]);
+    const char *now = server.cfg.requirepass != NULL ? server.cfg.requirepass : "";
+    if (applied_requirepass != NULL && strcmp(applied_requirepass, now) == 0) return;
+    em_free(applied_requirepass);
+    applied_requirepass = em_strndup(now, strlen(now));
+    rule_apply(default_user, "resetpass", 9);
+    if (now[0] == '\0') {
+        rule_apply(default_user, "nopass", 6);
+    } else {
+        char op[1 + 512];
+        int n = snprintf(op, sizeof(op), ">%s", now);
+        if (n > 0 && (size_t)n < sizeof(op)) {
+            rule_apply(default_user, op, (size_t)n);
+        } else {
+            /* A password longer than the buffer: add its digest directly. */
+            char hash[66];
+            hash[0] = '#';
+            sha256_hex(now, strlen(now), hash + 1);
+            rule_apply(default_user, hash, 65);
         }
     }
-    if (ok) binding_set(c->id, u);
-    return ok;
+}
+
+bool acl_default_open(void)
+{
+    if (default_user == NULL) return true; /* before acl_setup(): unit tests */
+    sync_requirepass();
+    return (default_user->flags & (USER_ON | USER_NOPASS)) == (USER_ON | USER_NOPASS);
+}
+
+bool acl_authenticate(struct client *c, struct slice user, struct slice pass)
+{
+    sync_requirepass();
+    struct acl_user *u = user_find(user.ptr, user.len);
+    bool ok = u != NULL && (u->flags & USER_ON);
+    if (ok && !(u->flags & USER_NOPASS)) {
+        char hex[65];
+        sha256_hex(pass.ptr, pass.len, hex);
+        bool match = false;
+        for (int i = 0; i < u->npass; i++) {
+            match |= digest_equal(hex, u->pass[i]);
+        }
+        ok = match;
+    }
+    if (!ok) {
+        log_add(c, ACL_DENIED_AUTH, (c->flags & CLIENT_MULTI) ? "multi" : "toplevel", c->argv[0],
+                user);
+        return false;
+    }
+    if (u == default_user) {
+        binding_clear(c->id);
+    } else {
+        binding_set(c->id, u);
+    }
+    return true;
 }
 
 /* ---- Set-up ---- */
@@ -1613,9 +1794,11 @@ void acl_setup(void)
     rule_apply(default_user, "+@all", 5);
     rule_apply(default_user, "~*", 2);
     rule_apply(default_user, "&*", 2);
-    default_user->flags |= USER_ON | USER_NOPASS; /* shown from requirepass */
+    default_user->flags |= USER_ON | USER_NOPASS;
     user_refresh(default_user);
     user_insert(default_user);
+    update_enforced();
+    sync_requirepass();
 }
 
 void acl_teardown(void)
@@ -1626,6 +1809,10 @@ void acl_teardown(void)
     users = NULL;
     user_count = 0;
     default_user = NULL;
+    acl_enforced = false;
+    em_free(applied_requirepass);
+    applied_requirepass = NULL;
+    log_reset();
     em_free(bindings);
     bindings = NULL;
     binding_cap = binding_count = 0;
@@ -1654,6 +1841,7 @@ static bool valid_username(struct slice name)
  * copy), and the user is created only if they all succeed. */
 static void acl_setuser(struct client *c)
 {
+    sync_requirepass();
     struct slice name = c->argv[2];
     if (!valid_username(name)) {
         reply_error(c, "ERR Usernames can't contain spaces or null characters");
@@ -1676,6 +1864,7 @@ static void acl_setuser(struct client *c)
     } else {
         user_insert(work);
     }
+    update_enforced();
     reply_ok(c);
 }
 
@@ -1714,6 +1903,7 @@ static void acl_deluser(struct client *c)
         user_destroy(u);
         deleted++;
     }
+    update_enforced();
     reply_int(c, deleted);
 }
 
@@ -1721,6 +1911,7 @@ static void acl_deluser(struct client *c)
  * channels and (empty) selectors; null if there is no such user. */
 static void acl_getuser(struct client *c)
 {
+    sync_requirepass();
     const struct acl_user *u = user_find(c->argv[2].ptr, c->argv[2].len);
     if (u == NULL) {
         reply_null(c);
@@ -1788,6 +1979,7 @@ static void acl_getuser(struct client *c)
 /* ACL LIST: "user <name> <rules>" per user, by name. */
 static void acl_list(struct client *c)
 {
+    sync_requirepass();
     reply_array_len(c, user_count);
     for (int i = 0; i < user_count; i++) {
         struct text t = {0};
@@ -1869,6 +2061,102 @@ static void acl_genpass(struct client *c)
     reply_bulk(c, out, chars);
 }
 
+/* ACL LOG [count | RESET]: the newest `count` (10) entries first. */
+static void acl_log_cmd(struct client *c)
+{
+    long long count = 10;
+    if (c->argc > 3) {
+        reply_subcommand_syntax_error(c);
+        return;
+    }
+    if (c->argc == 3) {
+        if (arg_is(c, 2, "reset")) {
+            log_reset();
+            reply_ok(c);
+            return;
+        }
+        if (!arg_ll_or_reply(c, 2, &count)) return;
+        if (count < 0) count = 0;
+    }
+    if (count > acl_log_len) count = acl_log_len;
+    static const char *const reasons[] = {"unknown", "command", "key", "channel", "auth"};
+    long long now = clock_ms();
+    reply_array_len(c, count);
+    for (int i = 0; i < count; i++) {
+        const struct log_entry *e = acl_log[i];
+        reply_map_len(c, 7);
+        reply_bulk_cstr(c, "count");
+        reply_int(c, e->count);
+        reply_bulk_cstr(c, "reason");
+        reply_bulk_cstr(c, reasons[e->reason]);
+        reply_bulk_cstr(c, "context");
+        reply_bulk_cstr(c, e->context);
+        reply_bulk_cstr(c, "object");
+        reply_bulk(c, e->object, e->object_len);
+        reply_bulk_cstr(c, "username");
+        reply_bulk(c, e->username, e->username_len);
+        reply_bulk_cstr(c, "age-seconds");
+        reply_double(c, (double)(now - e->ctime_ms) / 1000);
+        reply_bulk_cstr(c, "client-info");
+        reply_bulk_cstr(c, e->cinfo);
+    }
+}
+
+/* Redis's lookupCommand(argv, argc): a container's subcommand when there
+ * is a second argument, NULL if that names none. */
+static const struct command *lookup_argv(const struct slice *argv, int argc)
+{
+    const struct command *cmd = command_lookup(argv[0]);
+    if (cmd == NULL || cmd->subcommands == NULL || argc == 1) return cmd;
+    for (const struct command *sub = cmd->subcommands; sub->name != NULL; sub++) {
+        if (slice_eq_nocase(argv[1], sub->name)) return sub;
+    }
+    return NULL;
+}
+
+/* ACL DRYRUN username command [arg ...]: OK, or why the user may not run
+ * it (a bulk string, as Redis replies). */
+static void acl_dryrun(struct client *c)
+{
+    sync_requirepass();
+    struct slice name = c->argv[2];
+    const struct acl_user *u = user_find(name.ptr, name.len);
+    if (u == NULL) {
+        reply_error_fmt(c, "ERR User '%.*s' not found", (int)name.len, name.ptr);
+        return;
+    }
+    const struct slice *argv = c->argv + 3;
+    int argc = c->argc - 3;
+    const struct command *cmd = lookup_argv(argv, argc);
+    char full[128];
+    if (cmd == NULL) {
+        reply_error_fmt(c, "ERR Command '%.*s' not found", (int)argv[0].len, argv[0].ptr);
+        return;
+    }
+    if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
+        reply_error_fmt(c, "ERR wrong number of arguments for '%s' command",
+                        command_fullname(cmd, full, sizeof(full)));
+        return;
+    }
+    int pos;
+    enum acl_result r = check_all(u, cmd, argv, argc, &pos);
+    char msg[512];
+    int n = 0;
+    if (r == ACL_DENIED_CMD) {
+        n = snprintf(msg, sizeof(msg), "This user has no permissions to run the '%s' command",
+                     command_fullname(cmd, full, sizeof(full)));
+    } else if (r != ACL_OK) {
+        int len = argv[pos].len < 256 ? (int)argv[pos].len : 256;
+        n = snprintf(msg, sizeof(msg), "This user has no permissions to access the '%.*s' %s", len,
+                     argv[pos].ptr, r == ACL_DENIED_KEY ? "key" : "channel");
+    }
+    if (r == ACL_OK || n <= 0) {
+        reply_ok(c);
+        return;
+    }
+    reply_bulk(c, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+}
+
 static void acl_no_file(struct client *c)
 {
     reply_error(c, "ERR This Redis instance is not configured to use an ACL file. You may want to "
@@ -1933,6 +2221,10 @@ static struct command acl_subcommands[] = {
     ACL_SUB("deluser", acl_deluser, -3, ACL_ADMIN,
             "Remove the specified ACL users and the associated rules",
             "O(1) amortized time considering the typical user."),
+    {.name = "dryrun", .proc = acl_dryrun, .arity = -4, .flags = ACL_ADMIN, .group = "server",
+     .summary = "Returns whether the user can execute the given command without executing the "
+                "command.",
+     .since = "7.0.0", .complexity = "O(1)."},
     ACL_SUB("genpass", acl_genpass, -2, ACL_PLAIN,
             "Generate a pseudorandom secure password to use for ACL users", "O(1)"),
     ACL_SUB("getuser", acl_getuser, 3, ACL_ADMIN, "Get the rules for a specific ACL user",
@@ -1943,6 +2235,9 @@ static struct command acl_subcommands[] = {
     ACL_SUB("list", acl_list, 2, ACL_ADMIN,
             "List the current ACL rules in ACL config file format",
             "O(N). Where N is the number of configured users."),
+    ACL_SUB("log", acl_log_cmd, -2, ACL_ADMIN,
+            "List latest events denied because of ACLs in place",
+            "O(N) with N being the number of entries shown."),
     ACL_SUB("load", acl_no_file, 2, ACL_ADMIN, "Reload the ACLs from the configured ACL file",
             "O(N). Where N is the number of configured users."),
     ACL_SUB("save", acl_no_file, 2, ACL_ADMIN, "Save the current ACL rules in the configured ACL file",

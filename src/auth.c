@@ -1,6 +1,8 @@
-/* auth.c: requirepass, AUTH, protected mode (see auth.h). */
+/* auth.c: requirepass, AUTH, protected mode (see auth.h). The users and
+ * their passwords live in acl.c; requirepass is the default user's. */
 #include "ember/auth.h"
 
+#include "ember/acl.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/reply.h"
@@ -24,7 +26,7 @@ const char auth_denied_message[] =
 
 bool auth_required(void)
 {
-    return server.cfg.requirepass != NULL && server.cfg.requirepass[0] != '\0';
+    return !acl_default_open();
 }
 
 void auth_client_init(struct client *c)
@@ -36,32 +38,16 @@ void auth_client_init(struct client *c)
         c->flags &= ~(unsigned)CLIENT_AUTHENTICATED;
     }
     c->limits.authenticated = ok;
-}
-
-/* Compares in time that depends only on the lengths, not on where the first
- * difference is (Redis's time_independent_strcmp idea). */
-static bool equal_constant_time(struct slice a, const char *b)
-{
-    size_t blen = strlen(b);
-    unsigned char diff = (unsigned char)(a.len != blen);
-    size_t n = a.len > blen ? a.len : blen;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char x = i < a.len ? (unsigned char)a.ptr[i] : 0;
-        unsigned char y = i < blen ? (unsigned char)b[i] : 0;
-        diff |= (unsigned char)(x ^ y);
-    }
-    return diff == 0;
+    acl_client_reset(c);
 }
 
 bool auth_check(struct client *c, const struct slice *user, struct slice pass)
 {
-    if (user != NULL && !(user->len == 7 && memcmp(user->ptr, "default", 7) == 0)) return false;
-    bool ok = auth_required() ? equal_constant_time(pass, server.cfg.requirepass) : true;
-    if (ok) {
-        c->flags |= CLIENT_AUTHENTICATED;
-        c->limits.authenticated = true;
-    }
-    return ok;
+    struct slice name = user != NULL ? *user : (struct slice){"default", 7};
+    if (!acl_authenticate(c, name, pass)) return false;
+    c->flags |= CLIENT_AUTHENTICATED;
+    c->limits.authenticated = true;
+    return true;
 }
 
 bool auth_protected_mode_denies(const struct client *c)

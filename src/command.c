@@ -10,6 +10,7 @@
  * place every write passes, for the future log and replica stream. */
 #include "ember/command.h"
 
+#include "ember/acl.h"
 #include "ember/aof.h"
 #include "ember/auth.h"
 #include "ember/blocking.h"
@@ -30,10 +31,10 @@
 #include <strings.h>
 
 static struct command *const families[] = {
-    string_commands, keys_commands,     expire_commands,  list_commands,
-    hash_commands,   set_commands,      zset_commands,    multi_commands,
-    pubsub_commands, auth_commands,     diag_commands,    server_commands,
-    script_commands, function_commands, cluster_commands, persist_commands, aof_commands,
+    string_commands,  keys_commands,   expire_commands, list_commands,     hash_commands,
+    set_commands,     zset_commands,   multi_commands,  pubsub_commands,   auth_commands,
+    diag_commands,    server_commands, script_commands, function_commands, cluster_commands,
+    persist_commands, acl_commands,    aof_commands,
 };
 #define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
 
@@ -247,8 +248,14 @@ void command_dispatch(struct client *c)
         rejected(c, cmd);
         return;
     }
-    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
+    /* Redis's authRequired(): a client that connected while the default
+     * user had a password needs AUTH, unless the password is gone since. */
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH) && auth_required()) {
         reply_error(c, "NOAUTH Authentication required.");
+        rejected(c, cmd);
+        return;
+    }
+    if (acl_enforced && !acl_check_or_reply(c, cmd)) {
         rejected(c, cmd);
         return;
     }

@@ -10,6 +10,7 @@
  *  - goes on evicting while used memory is over maxmemory. */
 #include "ember/server.h"
 
+#include "ember/acl.h"
 #include "ember/aof.h"
 #include "ember/blocking.h"
 #include "ember/client.h"
@@ -119,6 +120,7 @@ int server_init_embedded(void)
     server.read_buf_size = 64 * 1024;
     server.read_buf = em_malloc(server.read_buf_size);
     command_setup();
+    acl_setup(); /* maps the command table */
     t_list_setup();
     t_set_setup();
     t_hash_setup();
@@ -155,6 +157,7 @@ void server_deinit(void)
     tracking_teardown();
     diag_teardown();
     aof_teardown();
+    acl_teardown();
     evict_teardown();
     keyspace_deinit(&server.ks);
     hash_teardown(); /* shared field lists outlive the hashes that used them */

@@ -8,8 +8,8 @@
  * command runs, dispatch asks acl_check_or_reply() whether the client's user
  * may run it on those keys and channels.
  *
- * Not implemented: selectors "(...)", first-argument rules on commands
- * without subcommands ("+select|0"), ACL LOG, ACL DRYRUN, an ACL file. Key
+ * Not implemented: selectors "(...)", an ACL file (ACL LOAD/SAVE answer
+ * that none is configured), `user` lines in the config file. Key
  * permissions %R~ / %W~ are judged per command (a write command needs W on
  * all its keys, a read-only one R), not per key as Redis's key specs do. */
 #ifndef EMBER_ACL_H
@@ -18,32 +18,54 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ember/command.h"
 #include "ember/util.h"
 
 struct client;
-struct command;
 
 /* Creates the default user (+@all ~* &*). Call once at start-up, after
- * command_setup(); acl_teardown() frees every user at shutdown. */
+ * command_setup(); acl_teardown() frees every user and the log at shutdown. */
 void acl_setup(void);
 void acl_teardown(void);
 
-/* AUTH / HELLO AUTH with a user other than "default": true if the user
- * exists, is on, and `pass` is one of its passwords (or it is nopass); the
- * client then acts as that user. Does not touch the client's
+/* False while every user may run every command on every key and channel
+ * (the usual case: the default user alone, untouched), so dispatch skips
+ * acl_check_or_reply() with one flag test. */
+extern bool acl_enforced;
+
+/* True if the default user is on and "nopass": connections need no AUTH
+ * (requirepass empty). Reads requirepass first: CONFIG SET requirepass
+ * replaces the default user's passwords, as in Redis. */
+bool acl_default_open(void);
+
+/* AUTH / HELLO AUTH: true if `user` exists, is on, and `pass` is one of its
+ * passwords (or it is nopass); the client then acts as that user. A failure
+ * is written to the ACL log (reason "auth"). Does not touch the client's
  * authenticated flag (auth.c does). Constant time in the password. */
 bool acl_authenticate(struct client *c, struct slice user, struct slice pass);
-/* The client acts as "default" again (AUTH default ..., RESET, a new
- * connection). */
+/* The client acts as "default" again (RESET, a new connection). */
 void acl_client_reset(struct client *c);
 /* Name of the user the client acts as ("default" unless it authenticated
  * as another): for ACL WHOAMI and CLIENT LIST's user= field. */
 const char *acl_client_user(const struct client *c);
 
 /* Dispatch hook: true if the client's user may run `cmd` (the resolved
- * subcommand, if any) with the client's arguments. Otherwise replies Redis's
- * NOPERM error for the command, a key or a channel, and returns false. */
+ * subcommand, if any) with the client's arguments. Otherwise logs the
+ * denial (context "multi" inside MULTI), replies Redis's NOPERM error for
+ * the command, a key or a channel, and returns false. */
 bool acl_check_or_reply(struct client *c, const struct command *cmd);
+
+/* redis.call/pcall: NULL if the user of `caller` (the client running the
+ * script) may run `cmd` with argv[0..argc); else logs the denial (context
+ * "lua") and returns Redis's script error text (static). */
+const char *acl_script_check(struct client *caller, const struct command *cmd,
+                             const struct slice *argv, int argc);
+/* redis.acl_check_cmd: the same test, without logging. */
+bool acl_allowed(const struct client *caller, const struct command *cmd, const struct slice *argv,
+                 int argc);
+
+/* ACL and its subcommands, for the command table. */
+extern struct command acl_commands[];
 
 /* ACL categories of a command as Redis 7.0 assigns them ("@read", ...), for
  * COMMAND INFO; `fullname` is "get" or "config|get". Fills up to `max`

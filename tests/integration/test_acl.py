@@ -6,7 +6,7 @@ output is not deterministic: the single-command rules after the category
 rules come out in Redis's hash-table order, which changes from one process to
 the next, so those are compared as sets.
 
-Skipped while the server has no ACL command (acl.c not wired into dispatch)."""
+"""
 
 import hashlib
 import re
@@ -234,17 +234,33 @@ def test_deluser_closes_its_clients(ember_acl, redis_ref):
             assert admin.call("ACL", "WHOAMI") == b"$7\r\ndefault\r\n"
 
 
-def test_default_user_password_stays_in_requirepass(ember_acl):
-    """ember difference: the default user's password and on/off state are
-    requirepass (CONFIG SET requirepass), so ACL SETUSER default refuses
-    password and on/off rules; its permissions can still be narrowed."""
-    if SELFTEST:
-        pytest.skip("ember-specific behaviour")
-    with ember_acl.raw() as c:
-        for rule in (">x", "nopass", "resetpass", "off", "reset"):
-            reply = c.call("ACL", "SETUSER", "default", rule)
-            assert reply.startswith(b"-ERR Error in ACL SETUSER modifier '%s': ember keeps" % rule.encode())
-        assert c.call("ACL", "SETUSER", "default", "-flushall") == b"+OK\r\n"
-        assert c.call("FLUSHALL") == b"-NOPERM this user has no permissions to run the 'flushall' command\r\n"
-        assert c.call("ACL", "SETUSER", "default", "+flushall") == b"+OK\r\n"
-        assert c.call("ACL", "LIST") == b"*1\r\n$34\r\nuser default on nopass ~* &* +@all\r\n"
+DEFAULT_USER = [
+    ["ACL", "SETUSER", "default", ">x"], ["ACL", "LIST"], ["ACL", "GETUSER", "default"],
+    ["ACL", "SETUSER", "default", "-flushall"], ["FLUSHALL"], ["ACL", "SETUSER", "default", "+flushall"],
+    ["CONFIG", "SET", "requirepass", "rp"], ["ACL", "LIST"], ["AUTH", "x"], ["AUTH", "rp"],
+    ["AUTH", "default", "rp"], ["CONFIG", "SET", "requirepass", ""], ["ACL", "LIST"],
+    ["AUTH", "rp"], ["ACL", "SETUSER", "default", "resetpass", ">a", ">b"], ["ACL", "LIST"],
+    ["AUTH", "b"], ["ACL", "SETUSER", "default", "nopass"], ["ACL", "LIST"],
+]
+
+
+def test_default_user_password_is_requirepass(ember_acl, redis_ref):
+    """The default user's passwords are ACL rules like any user's; requirepass
+    replaces them (resetpass >pw, or nopass when empty), as in Redis."""
+    compare(ember_acl, redis_ref, DEFAULT_USER)
+
+
+def test_new_connection_needs_auth_once_default_has_a_password(ember_acl, redis_ref):
+    for srv in (ember_acl, redis_ref):
+        with srv.raw() as admin:
+            assert admin.call("ACL", "SETUSER", "default", ">pw") == b"+OK\r\n"
+            try:
+                with srv.raw() as c:
+                    assert c.call("GET", "k") == b"-NOAUTH Authentication required.\r\n"
+                    assert c.call("AUTH", "bad").startswith(b"-WRONGPASS")
+                    assert c.call("AUTH", "pw") == b"+OK\r\n"
+                    assert c.call("GET", "k") == b"$-1\r\n"
+                # The admin connected before the password: it stays authenticated.
+                assert admin.call("PING") == b"+PONG\r\n"
+            finally:
+                assert admin.call("ACL", "SETUSER", "default", "nopass") == b"+OK\r\n"
