@@ -710,7 +710,7 @@ static bool options_ok_or_reply(struct client *c, const struct tracking_state *s
         return false;
     }
     if ((o & TRACK_OPTIN) && (o & TRACK_OPTOUT)) {
-        reply_error(c, "ERR You can't use both OPTIN and OPTOUT");
+        reply_error(c, "ERR You can't specify both OPTIN mode and OPTOUT mode");
         return false;
     }
     if (((o & TRACK_OPTIN) && (cur & TRACK_OPTOUT)) ||
