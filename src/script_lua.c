@@ -32,6 +32,7 @@
  * queued back into Lua values. */
 #include "ember/script.h"
 
+#include "ember/acl.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/evict.h"
@@ -1074,6 +1075,7 @@ static const char *exec_command(struct script_run *run, struct slice *argv, int 
 {
     struct command *cmd = lookup_for_script(argv, argc);
     const char *err = refusal(run, cmd, argc);
+    if (err == NULL && acl_enforced) err = acl_script_check(run->caller, cmd, argv, argc);
     if (err != NULL) {
         server.stats.total_error_replies++;
         server_count_error(err[0] == '-' ? err + 1 : "ERR");
@@ -1326,7 +1328,7 @@ static int redis_debug(lua_State *L)
     return 0;
 }
 
-/* No ACLs: every existing command is allowed. */
+/* Whether the script's user may run the command with these arguments. */
 static int redis_acl_check_cmd(lua_State *L)
 {
     if (current == NULL || (current->flags & RUN_LOADING)) {
@@ -1343,6 +1345,7 @@ static int redis_acl_check_cmd(lua_State *L)
         argc <= SCRIPT_ARGV_STACK ? stack_argv : em_malloc(sizeof(*argv) * (size_t)argc);
     bool ok = stack_to_argv(L, argc, argv);
     struct command *cmd = ok ? lookup_for_script(argv, argc) : NULL;
+    bool allowed = cmd == NULL || !acl_enforced || acl_allowed(current->caller, cmd, argv, argc);
     if (argv != stack_argv) em_free(argv);
     if (!ok) {
         push_error(L, "Lua redis lib command arguments must be strings or integers");
@@ -1352,7 +1355,7 @@ static int redis_acl_check_cmd(lua_State *L)
         push_error(L, "Invalid command passed to redis.acl_check_cmd()");
         return raise_error(L);
     }
-    lua_pushboolean(L, 1);
+    lua_pushboolean(L, allowed);
     return 1;
 }
 

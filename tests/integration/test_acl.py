@@ -264,3 +264,105 @@ def test_new_connection_needs_auth_once_default_has_a_password(ember_acl, redis_
                 assert admin.call("PING") == b"+PONG\r\n"
             finally:
                 assert admin.call("ACL", "SETUSER", "default", "nopass") == b"+OK\r\n"
+
+
+SCRIPTED_SETUP = [
+    ["ACL", "SETUSER", "s", "on", ">pw", "~k*", "&ch", "+get", "+set", "+eval", "+evalsha",
+     "+publish", "+multi", "+exec", "+discard", "+acl|whoami", "+acl|log"],
+]
+SCRIPTED = [
+    ["AUTH", "s", "pw"],
+    ["MULTI"], ["GET", "k1"], ["DEL", "k1"], ["EXEC"],
+    ["MULTI"], ["GET", "x"], ["SET", "k1", "v"], ["EXEC"],
+    ["MULTI"], ["PUBLISH", "other", "m"], ["DISCARD"],
+    ["MULTI"], ["SET", "k1", "v"], ["GET", "k1"], ["EXEC"],
+    ["EVAL", "return redis.call('del','k1')", "0"],
+    ["EVAL", "return redis.call('get','x')", "0"],
+    ["EVAL", "return redis.call('get','k1')", "0"],
+    ["EVAL", "return redis.call('publish','zz','m')", "0"],
+    ["EVAL", "return redis.call('publish','ch','m')", "0"],
+    ["EVAL", "return redis.pcall('del','k1')", "0"],
+    ["EVAL", "return {redis.acl_check_cmd('get','k1'), redis.acl_check_cmd('get','x'),"
+             " redis.acl_check_cmd('del','k1')}", "0"],
+    ["EVAL", "return redis.acl_check_cmd('nosuch')", "0"],
+    ["ACL", "DRYRUN", "s", "get", "k1"], ["ACL", "LOG", "RESET"],
+]
+DRYRUN = [
+    ["ACL", "DRYRUN", "s", "get", "k1"], ["ACL", "DRYRUN", "s", "get", "x"],
+    ["ACL", "DRYRUN", "s", "del", "k1"], ["ACL", "DRYRUN", "s", "publish", "zz", "m"],
+    ["ACL", "DRYRUN", "s", "publish", "ch", "m"], ["ACL", "DRYRUN", "nobody", "get", "x"],
+    ["ACL", "DRYRUN", "s", "foo"], ["ACL", "DRYRUN", "s", "get"], ["ACL", "DRYRUN", "s", "config"],
+    ["ACL", "DRYRUN", "s", "config", "nosuch"], ["ACL", "DRYRUN", "s", "config", "get", "x"],
+    ["ACL", "DRYRUN", "s"], ["ACL", "DRYRUN", "default", "flushall"],
+    ["ACL", "DRYRUN", "s", "set", "k1", "v", "EX", "10"], ["ACL", "DRYRUN", "s", "mget", "k1", "x"],
+]
+
+
+def test_noperm_in_multi_scripts_and_dryrun_same_as_redis(ember_acl, redis_ref):
+    for srv in (ember_acl, redis_ref):
+        run(srv, SCRIPTED_SETUP)
+    compare(ember_acl, redis_ref, SCRIPTED)
+    compare(ember_acl, redis_ref, DRYRUN)
+
+
+def acl_log_entries(srv, count=None):
+    """ACL LOG without the fields that depend on time and the connection."""
+    with srv.client(decode=True) as r:
+        args = ["ACL", "LOG"] + ([] if count is None else [count])
+        entries = r.execute_command(*args)
+    out = []
+    for e in entries:
+        d = dict(zip(e[::2], e[1::2])) if isinstance(e, list) else dict(e)
+        assert float(d.pop("age-seconds")) >= 0
+        info = d.pop("client-info")
+        assert info.startswith("id=") and " cmd=" in info
+        out.append(d)
+    return out
+
+
+LOGGED = [
+    ["AUTH", "s", "bad"], ["AUTH", "nosuch", "x"], ["AUTH", "s", "pw"],
+    ["GET", "x"], ["GET", "x"], ["GET", "y"], ["DEL", "k1"], ["PUBLISH", "zz", "m"],
+    ["MULTI"], ["DEL", "k1"], ["DISCARD"],
+    ["EVAL", "return redis.pcall('get','x')", "0"], ["EVAL", "return redis.pcall('publish','q','m')", "0"],
+    ["EVAL", "return redis.pcall('flushall')", "0"],
+]
+
+
+def test_acl_log_same_entries_as_redis(ember_acl, redis_ref):
+    for srv in (ember_acl, redis_ref):
+        run(srv, SCRIPTED_SETUP + [["ACL", "LOG", "RESET"]])
+        run(srv, LOGGED)
+    assert acl_log_entries(ember_acl) == acl_log_entries(redis_ref)
+    assert acl_log_entries(ember_acl, 3) == acl_log_entries(redis_ref, 3)
+    assert len(acl_log_entries(ember_acl, 100)) == len(acl_log_entries(redis_ref, 100))
+    compare(ember_acl, redis_ref, [["ACL", "LOG", "0"], ["ACL", "LOG", "-1"], ["ACL", "LOG", "x"],
+                                   ["ACL", "LOG", "1", "2"], ["ACL", "LOG", "RESET"], ["ACL", "LOG"]])
+
+
+def test_acl_log_keeps_the_newest_128(ember_acl):
+    with ember_acl.raw() as c:
+        assert c.call("ACL", "SETUSER", "n", "on", "nopass", "~none", "-@all", "+get") == b"+OK\r\n"
+        c.call("ACL", "LOG", "RESET")
+    with ember_acl.raw() as c:
+        assert c.call("AUTH", "n", "x") == b"+OK\r\n"
+        for i in range(200):
+            c.call("GET", "key%d" % i)  # a different object each time: no grouping
+    with ember_acl.raw() as c:
+        c.send_command("ACL", "LOG", "1000")
+        assert len(c.read_node().value) == 128
+
+
+def test_unrestricted_users_keep_the_fast_path(ember_acl):
+    """Another user with every permission does not switch checks on; a
+    restricted one does, and deleting it switches them off again (observed
+    through the replies: the flag itself is internal)."""
+    with ember_acl.raw() as c:
+        assert c.call("ACL", "SETUSER", "full", "on", "nopass", "+@all", "~*", "&*") == b"+OK\r\n"
+        assert c.call("ACL", "SETUSER", "ro", "on", "nopass", "-@all", "+get", "~*") == b"+OK\r\n"
+        with ember_acl.raw() as d:
+            assert d.call("AUTH", "ro", "x") == b"+OK\r\n"
+            assert d.call("SET", "k", "v").startswith(b"-NOPERM")
+            assert c.call("ACL", "SETUSER", "ro", "+@all") == b"+OK\r\n"
+            assert d.call("SET", "k", "v") == b"+OK\r\n"
+        assert c.call("ACL", "DELUSER", "ro", "full") == b":2\r\n"
