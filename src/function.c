@@ -1208,11 +1208,13 @@ static struct command function_subcommands[] = {
 
 struct command function_commands[] = {
     {.name = "fcall", .proc = cmd_fcall, .arity = -3,
-     .flags = CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_STALE, .group = "scripting",
+     .flags = CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_STALE | CMD_NO_MANDATORY_KEYS,
+     .group = "scripting",
      .summary = "Invoke a function", .since = "7.0.0",
      .complexity = "Depends on the function that is executed."},
     {.name = "fcall_ro", .proc = cmd_fcall_ro, .arity = -3,
-     .flags = CMD_READONLY | CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_STALE, .group = "scripting",
+     .flags = CMD_READONLY | CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_STALE | CMD_NO_MANDATORY_KEYS,
+     .group = "scripting",
      .summary = "Invoke a read-only function", .since = "7.0.0",
      .complexity = "Depends on the function that is executed."},
     {.name = "function", .proc = NULL, .arity = -2, .flags = 0, .group = "scripting",

@@ -345,7 +345,7 @@ struct command multi_commands[] = {
      .group = "transactions", .summary = "Mark the start of a transaction block",
      .since = "1.2.0", .complexity = "O(1)"},
     {.name = "exec", .proc = cmd_exec, .arity = 1,
-     .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_MONITOR,
+     .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG,
      .group = "transactions", .summary = "Execute all commands issued after MULTI",
      .since = "1.2.0", .complexity = "Depends on commands in the transaction"},
     {.name = "discard", .proc = cmd_discard, .arity = 1,

@@ -5,10 +5,12 @@
  * field names so monitoring tools read ember as they read Redis. COMMAND
  * INFO/DOCS are generated from the command tables; redis-cli asks for
  * COMMAND DOCS at start-up to build its hints. */
+#include "ember/acl.h"
 #include "ember/auth.h"
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/command.h"
+#include "ember/command_meta.h"
 #include "ember/db.h"
 #include "ember/diag.h"
 #include "ember/evict.h"
@@ -522,16 +524,28 @@ struct flag_name {
     const char *name;
 };
 
-/* Redis 7.0 does not print may_replicate in COMMAND INFO (the flag is still
- * used: read-only scripts refuse PUBLISH). */
+/* In Redis 7.0's order. Redis 7.0 does not print may_replicate in COMMAND
+ * INFO (the flag is still used: read-only scripts refuse PUBLISH);
+ * movablekeys is derived from the key specs (reply_command_flags). */
 static const struct flag_name command_flag_names[] = {
-    {CMD_WRITE, "write"},       {CMD_READONLY, "readonly"},
-    {CMD_DENYOOM, "denyoom"},   {CMD_ADMIN, "admin"},
-    {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
-    {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},
-    {CMD_STALE, "stale"},       {CMD_SKIP_MONITOR, "skip_monitor"},
-    {CMD_FAST, "fast"},         {CMD_NO_AUTH, "no_auth"},
-    {CMD_NO_MULTI, "no_multi"}, {CMD_ALLOW_BUSY, "allow_busy"},
+    {CMD_WRITE, "write"},
+    {CMD_READONLY, "readonly"},
+    {CMD_DENYOOM, "denyoom"},
+    {CMD_ADMIN, "admin"},
+    {CMD_PUBSUB, "pubsub"},
+    {CMD_NOSCRIPT, "noscript"},
+    {CMD_BLOCKING, "blocking"},
+    {CMD_LOADING, "loading"},
+    {CMD_STALE, "stale"},
+    {CMD_SKIP_MONITOR, "skip_monitor"},
+    {CMD_SKIP_SLOWLOG, "skip_slowlog"},
+    {CMD_FAST, "fast"},
+    {CMD_NO_AUTH, "no_auth"},
+    {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"},
+    {CMD_NO_ASYNC_LOADING, "no_async_loading"},
+    {CMD_NO_MULTI, "no_multi"},
+    {0, "movablekeys"},
+    {CMD_ALLOW_BUSY, "allow_busy"},
 };
 #define FLAG_NAME_COUNT (sizeof(command_flag_names) / sizeof(command_flag_names[0]))
 
@@ -574,45 +588,75 @@ static int command_categories(const struct command *cmd, const char **cats)
 
 static void reply_categories(struct client *c, const struct command *cmd)
 {
-    const char *cats[12];
-    int n = command_categories(cmd, cats);
+    char full[128];
+    const char *cats[24];
+    int n = acl_command_categories(command_fullname(cmd, full, sizeof(full)), cats, 24);
+    if (n > 0) {
+        reply_set_len(c, n);
+        for (int i = 0; i < n; i++) {
+            char at[32];
+            snprintf(at, sizeof(at), "@%s", cats[i]);
+            reply_status(c, at);
+        }
+        return;
+    }
+    n = command_categories(cmd, cats);
     reply_set_len(c, n);
     for (int i = 0; i < n; i++)
         reply_status(c, cats[i]);
 }
 
+static void reply_command_flags(struct client *c, const struct command *cmd,
+                                const struct command_meta *m)
+{
+    bool movable = command_meta_movablekeys(m);
+    int n = 0;
+    for (size_t i = 0; i < FLAG_NAME_COUNT; i++) {
+        uint32_t f = command_flag_names[i].flag;
+        n += f != 0 ? (cmd->flags & f) != 0 : movable;
+    }
+    reply_set_len(c, n);
+    for (size_t i = 0; i < FLAG_NAME_COUNT; i++) {
+        uint32_t f = command_flag_names[i].flag;
+        if (f != 0 ? (cmd->flags & f) != 0 : movable) reply_status(c, command_flag_names[i].name);
+    }
+}
+
+/* The 10-field entry: name, arity, flags, first/last/step from ember's own
+ * table (what dispatch checks); categories, tips and key specs from the
+ * generated metadata. */
 static void reply_command_info(struct client *c, const struct command *cmd)
 {
     char full[128];
+    const char *name = command_fullname(cmd, full, sizeof(full));
+    const struct command_meta *m = command_meta_find(name);
     reply_array_len(c, 10);
-    reply_bulk_cstr(c, command_fullname(cmd, full, sizeof(full)));
+    reply_bulk_cstr(c, name);
     reply_int(c, cmd->arity);
-    int nflags = 0;
-    for (size_t i = 0; i < FLAG_NAME_COUNT; i++) {
-        if (cmd->flags & command_flag_names[i].flag) nflags++;
-    }
-    if (cmd->flags & CMD_NO_MULTI) nflags++; /* reported as "no_multi" too */
-    reply_set_len(c, nflags - ((cmd->flags & CMD_NO_MULTI) ? 1 : 0));
-    for (size_t i = 0; i < FLAG_NAME_COUNT; i++) {
-        if (cmd->flags & command_flag_names[i].flag) reply_status(c, command_flag_names[i].name);
-    }
+    reply_command_flags(c, cmd, m);
     reply_int(c, cmd->first_key);
     reply_int(c, cmd->last_key);
     reply_int(c, cmd->key_step);
     reply_categories(c, cmd);
-    reply_empty_array(c); /* tips */
-    reply_empty_array(c); /* key specs */
+    command_meta_reply_tips(c, m);
+    command_meta_reply_keyspecs(c, m);
+    /* Redis 7.0 sends a container's subcommands as an array, the empty list
+     * of any other command as a set. */
     int nsub = count_subcommands(cmd);
+    if (nsub == 0) {
+        reply_set_len(c, 0);
+        return;
+    }
     reply_array_len(c, nsub);
     for (int i = 0; i < nsub; i++)
         reply_command_info(c, &cmd->subcommands[i]);
 }
 
-static void reply_command_docs(struct client *c, const struct command *cmd)
+/* Without generated metadata (a command redis-server 7.0 lacks), the docs
+ * come from the table's summary, since, group and complexity. */
+static void reply_table_docs(struct client *c, const struct command *cmd, int extra)
 {
-    int nsub = count_subcommands(cmd);
-    int fields = 4 + (cmd->complexity != NULL ? 1 : 0) + (nsub > 0 ? 1 : 0);
-    reply_map_len(c, fields);
+    reply_map_len(c, 3 + (cmd->complexity != NULL ? 1 : 0) + extra);
     reply_bulk_cstr(c, "summary");
     reply_bulk_cstr(c, cmd->summary != NULL ? cmd->summary : "");
     reply_bulk_cstr(c, "since");
@@ -623,10 +667,20 @@ static void reply_command_docs(struct client *c, const struct command *cmd)
         reply_bulk_cstr(c, "complexity");
         reply_bulk_cstr(c, cmd->complexity);
     }
-    reply_bulk_cstr(c, "doc_flags");
-    reply_set_len(c, 0);
+}
+
+static void reply_command_docs(struct client *c, const struct command *cmd)
+{
+    char full[128];
+    const struct command_meta *m = command_meta_find(command_fullname(cmd, full, sizeof(full)));
+    int nsub = count_subcommands(cmd);
+    if (m != NULL) {
+        reply_map_len(c, command_meta_doc_fields(m) + (nsub > 0));
+        command_meta_reply_docs(c, m);
+    } else {
+        reply_table_docs(c, cmd, nsub > 0);
+    }
     if (nsub > 0) {
-        char full[128];
         reply_bulk_cstr(c, "subcommands");
         reply_map_len(c, nsub);
         for (int i = 0; i < nsub; i++) {
@@ -732,8 +786,14 @@ struct list_filter {
 
 static bool in_category(const struct command *cmd, struct slice cat)
 {
-    const char *cats[12];
-    int n = command_categories(cmd, cats);
+    char full[128];
+    const char *cats[24];
+    int n = acl_command_categories(command_fullname(cmd, full, sizeof(full)), cats, 24);
+    for (int i = 0; i < n; i++) {
+        if (slice_eq_nocase(cat, cats[i])) return true;
+    }
+    if (n > 0) return false;
+    n = command_categories(cmd, cats);
     for (int i = 0; i < n; i++) {
         if (slice_eq_nocase(cat, cats[i] + 1)) return true;
     }
@@ -783,12 +843,40 @@ static void command_list(struct client *c)
     reply_set_array_len(c, f.handle, f.n);
 }
 
-/* COMMAND GETKEYS command arg ...: keys by the table's positions. */
-static void command_getkeys(struct client *c)
+/* Redis's setGetKeys: SET's key spec has variable flags, so the flags come
+ * from the arguments (GET makes it a read-write access). */
+static int set_get_keys(int argc, const struct slice *argv, struct meta_key *out)
+{
+    out[0] = (struct meta_key){1, KS_OW | KS_UPDATE};
+    for (int i = 3; i < argc; i++) {
+        if (slice_eq_nocase(argv[i], "get")) {
+            out[0].flags = KS_RW | KS_ACCESS | KS_UPDATE;
+            break;
+        }
+    }
+    return 1;
+}
+
+/* COMMAND GETKEYS|GETKEYSANDFLAGS command arg ...: the keys by the key specs,
+ * as Redis's getKeysSubcommandImpl finds them. */
+static void getkeys_generic(struct client *c, bool with_flags)
 {
     const struct command *cmd = command_lookup(c->argv[2]);
+    if (cmd != NULL && cmd->subcommands != NULL && c->argc > 3) {
+        const struct command *sub = cmd->subcommands;
+        while (sub->name != NULL && !slice_eq_nocase(c->argv[3], sub->name))
+            sub++;
+        cmd = sub->name != NULL ? sub : NULL;
+    }
     if (cmd == NULL) {
         reply_error(c, "ERR Invalid command specified");
+        return;
+    }
+    char full[128];
+    const char *name = command_fullname(cmd, full, sizeof(full));
+    const struct command_meta *m = command_meta_find(name);
+    if (!command_meta_has_keys(m)) {
+        reply_error(c, "ERR The command has no key arguments");
         return;
     }
     int argc = c->argc - 2;
@@ -796,19 +884,36 @@ static void command_getkeys(struct client *c)
         reply_error(c, "ERR Invalid number of arguments specified for command");
         return;
     }
-    if (cmd->first_key == 0) {
-        reply_error(c, "ERR The command has no key arguments");
-        return;
+    struct meta_key stack[16];
+    struct meta_key *keys = argc <= 16 ? stack : em_malloc(sizeof(*keys) * (size_t)argc);
+    const struct slice *argv = c->argv + 2;
+    int n = strcmp(name, "set") == 0 ? set_get_keys(argc, argv, keys)
+                                     : command_meta_get_keys(m, argc, argv, keys, argc);
+    if (n <= 0) {
+        if (cmd->flags & CMD_NO_MANDATORY_KEYS) {
+            reply_empty_array(c);
+        } else {
+            reply_error(c, "ERR Invalid arguments specified for command");
+        }
+    } else {
+        reply_array_len(c, n);
+        for (int i = 0; i < n; i++) {
+            if (with_flags) reply_array_len(c, 2);
+            reply_bulk_slice(c, argv[keys[i].pos]);
+            if (with_flags) command_meta_reply_key_flags(c, keys[i].flags);
+        }
     }
-    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
-    int step = cmd->key_step > 0 ? cmd->key_step : 1;
-    void *h = reply_defer_len(c);
-    long long n = 0;
-    for (int i = cmd->first_key; i <= last && i < argc; i += step) {
-        reply_bulk_slice(c, c->argv[i + 2]);
-        n++;
-    }
-    reply_set_array_len(c, h, n);
+    if (keys != stack) em_free(keys);
+}
+
+static void command_getkeys(struct client *c)
+{
+    getkeys_generic(c, false);
+}
+
+static void command_getkeysandflags(struct client *c)
+{
+    getkeys_generic(c, true);
 }
 
 static void command_help(struct client *c)
@@ -1675,6 +1780,10 @@ static struct command command_subcommands[] = {
     {.name = "getkeys", .proc = command_getkeys, .arity = -4, .flags = CMD_LOADING | CMD_STALE,
      .group = "server", .summary = "Extract keys given a full Redis command", .since = "2.8.13",
      .complexity = "O(N) where N is the number of arguments to the command"},
+    {.name = "getkeysandflags", .proc = command_getkeysandflags, .arity = -4,
+     .flags = CMD_LOADING | CMD_STALE, .group = "server",
+     .summary = "Extract keys and access flags given a full Redis command", .since = "7.0.0",
+     .complexity = "O(N) where N is the number of arguments to the command"},
     {.name = "help", .proc = command_help, .arity = 2, .flags = CMD_LOADING | CMD_STALE,
      .group = "server", .summary = "Show helpful text about the different subcommands",
      .since = "5.0.0", .complexity = "O(1)"},
@@ -1725,10 +1834,10 @@ static struct command memory_subcommands[] = {
 };
 
 struct command server_commands[] = {
-    {.name = "ping", .proc = cmd_ping, .arity = -1, .flags = CMD_FAST | CMD_STALE,
+    {.name = "ping", .proc = cmd_ping, .arity = -1, .flags = CMD_FAST,
      .group = "connection", .summary = "Ping the server", .since = "1.0.0",
      .complexity = "O(1)"},
-    {.name = "echo", .proc = cmd_echo, .arity = 2, .flags = CMD_FAST | CMD_STALE,
+    {.name = "echo", .proc = cmd_echo, .arity = 2, .flags = CMD_FAST | CMD_LOADING | CMD_STALE,
      .group = "connection", .summary = "Echo the given string", .since = "1.0.0",
      .complexity = "O(1)"},
     {.name = "quit", .proc = cmd_quit, .arity = -1,

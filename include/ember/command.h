@@ -34,6 +34,9 @@ enum command_flag {
     CMD_NO_MULTI = 1 << 13,
     CMD_ALLOW_BUSY = 1 << 14,
     CMD_SENTINEL = 1 << 15,
+    CMD_SKIP_SLOWLOG = 1 << 16,
+    CMD_NO_MANDATORY_KEYS = 1 << 17, /* keys are optional (EVAL with 0 keys) */
+    CMD_NO_ASYNC_LOADING = 1 << 18,
 };
 
 typedef void command_proc(struct client *c);

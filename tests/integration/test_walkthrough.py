@@ -17,7 +17,7 @@ import time
 import pytest
 import redis
 
-from harness import REDIS_CLI, SELFTEST
+from harness import REDIS_CLI
 
 WALKTHROUGH_EXPECTED = [
     True,                                   # set key-name
@@ -317,8 +317,6 @@ def hint_session(cli, srv, tmp_path):
         session.close()
 
 
-@pytest.mark.xfail(not SELFTEST, reason="redis-cli builds hints from COMMAND DOCS 'arguments', which ember "
-                   "does not generate yet (see diff/21b_command_metadata.txt)", strict=True)
 def test_redis_cli_shows_argument_hints(redis_cli, ember, tmp_path):
     """redis-cli's hints come from COMMAND DOCS "arguments"; without them it
     shows none (the reference shows "key value [NX|XX] ...")."""
