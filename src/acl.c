@@ -27,6 +27,7 @@
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/mem.h"
+#include "ember/multi.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
@@ -1654,17 +1655,23 @@ bool acl_check_or_reply(struct client *c, const struct command *cmd)
     enum acl_result r = check_all(u, cmd, c->argv, c->argc, &pos);
     if (r == ACL_OK) return true;
     log_denial(c, u, r, (c->flags & CLIENT_MULTI) ? "multi" : "toplevel", cmd, c->argv, pos);
+    char msg[256], full[128];
     if (r == ACL_DENIED_CMD) {
-        char full[128];
-        reply_error_fmt(c, "NOPERM this user has no permissions to run the '%s' command",
-                        command_fullname(cmd, full, sizeof(full)));
-    } else if (r == ACL_DENIED_KEY) {
-        reply_error(c, "NOPERM this user has no permissions to access one of the keys used as "
-                       "arguments");
+        snprintf(msg, sizeof(msg), "NOPERM this user has no permissions to run the '%s' command",
+                 command_fullname(cmd, full, sizeof(full)));
     } else {
-        reply_error(c, "NOPERM this user has no permissions to access one of the channels used "
-                       "as arguments");
+        snprintf(msg, sizeof(msg),
+                 "NOPERM this user has no permissions to access one of the %s used as arguments",
+                 r == ACL_DENIED_KEY ? "keys" : "channels");
     }
+    /* Redis's rejectCommand(): a refused EXEC discards the transaction. */
+    if (cmd->parent == NULL && strcmp(cmd->name, "exec") == 0) {
+        multi_release(c);
+        c->flags &= ~(unsigned)CLIENT_MULTI;
+        reply_error_fmt(c, "EXECABORT Transaction discarded because of: %s", msg);
+        return false;
+    }
+    reply_error(c, msg);
     return false;
 }
 
