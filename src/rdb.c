@@ -661,7 +661,10 @@ static bool in_string(struct rdb_in *in, struct rstr *s)
         uint64_t clen, ulen;
         if (!in_len(in, &clen) || !in_len(in, &ulen)) return false;
         if (!(p = in_take(in, (size_t)clen))) return false;
-        if (ulen > (1ULL << 32)) return in_fail(in, "LZF string too long");
+        /* A 3-byte back reference yields at most 264 bytes: a longer claim
+         * is corrupt, and must not size an allocation. */
+        if (ulen > (1ULL << 32) || ulen / 88 > clen)
+            return in_fail(in, "Invalid LZF compressed string");
         s->own = em_malloc(ulen ? (size_t)ulen : 1);
         if (ulen && lzf_decompress(p, (size_t)clen, (uint8_t *)s->own, (size_t)ulen) != ulen) {
             rstr_free(s);
