@@ -217,8 +217,82 @@ static const struct enum_name protected_action_enum[] = {
     {NULL, 0},
 };
 
+/* Enumerations of the passive directives (see below); the values only need
+ * to differ. */
+static const struct enum_name supervised_enum[] = {
+    {"upstart", 0}, {"systemd", 1}, {"auto", 2}, {"no", 3}, {NULL, 0},
+};
+
+static const struct enum_name syslog_facility_enum[] = {
+    {"user", 0},   {"local0", 1}, {"local1", 2}, {"local2", 3}, {"local3", 4},
+    {"local4", 5}, {"local5", 6}, {"local6", 7}, {"local7", 8}, {NULL, 0},
+};
+
+static const struct enum_name repl_diskless_load_enum[] = {
+    {"disabled", 0},
+    {"on-empty-db", 1},
+    {"swapdb", 2},
+    {NULL, 0},
+};
+
+static const struct enum_name oom_score_adj_enum[] = {
+    {"no", 0}, {"yes", 1}, {"relative", 2}, {"absolute", 3}, {NULL, 0},
+};
+
+static const struct enum_name acl_pubsub_default_enum[] = {
+    {"allchannels", 0},
+    {"resetchannels", 1},
+    {NULL, 0},
+};
+
+static const struct enum_name sanitize_dump_payload_enum[] = {
+    {"no", 0},
+    {"yes", 1},
+    {"clients", 2},
+    {NULL, 0},
+};
+
+static const struct enum_name enable_protected_configs_enum[] = {
+    {"no", 0},
+    {"yes", 1},
+    {"local", 2},
+    {NULL, 0},
+};
+
+static const struct enum_name enable_module_command_enum[] = {
+    {"no", 0},
+    {"yes", 1},
+    {"local", 2},
+    {NULL, 0},
+};
+
+static const struct enum_name cluster_preferred_endpoint_type_enum[] = {
+    {"ip", 0},
+    {"hostname", 1},
+    {"unknown-endpoint", 2},
+    {NULL, 0},
+};
+
+static const struct enum_name propagation_error_behavior_enum[] = {
+    {"ignore", 0},
+    {"panic", 1},
+    {"panic-on-replicas", 2},
+    {NULL, 0},
+};
+
+static const struct enum_name tls_auth_clients_enum[] = {
+    {"no", 0},
+    {"yes", 1},
+    {"optional", 2},
+    {NULL, 0},
+};
+
 static special_set_fn set_bind, set_save, set_dir, set_notify, set_cobl;
 static special_get_fn get_bind, get_save, get_dir, get_notify, get_cobl;
+static special_set_fn set_maxmemory_clients, set_oom_values, set_percentiles, set_replicaof;
+static special_get_fn get_maxmemory_clients, get_oom_values, get_percentiles, get_replicaof;
+static special_set_fn set_sigint, set_sigterm;
+static special_get_fn get_sigint, get_sigterm;
 static check_fn check_daemonize, check_dbfilename, check_aof_filename, check_aof_dirname;
 static apply_fn apply_hz, apply_debug_command;
 
@@ -251,6 +325,38 @@ static apply_fn apply_hz, apply_debug_command;
     {                                                                                              \
         .name = nm, .type = T_SPECIAL, .flags = fl, .def = dflt, .set = setter, .get = getter      \
     }
+
+/* Passive directives: stored in slots of passive_num / passive_str. */
+#define NUM_SLOT(i)                                                                                \
+    .offset = offsetof(struct config, passive_num) + (size_t)(i) * sizeof(long long),              \
+    .size = sizeof(long long)
+#define STR_SLOT(i)                                                                                \
+    .offset = offsetof(struct config, passive_str) + (size_t)(i) * sizeof(char *),                 \
+    .size = sizeof(char *)
+#define PASSIVE_BOOL(nm, al, fl, slot, dflt)                                                       \
+    {                                                                                              \
+        .name = nm, .alias = al, .type = T_BOOL, .flags = fl, NUM_SLOT(slot), .def = dflt          \
+    }
+#define PASSIVE_NUM(nm, al, ty, fl, slot, lo, hi, dflt)                                            \
+    {                                                                                              \
+        .name = nm, .alias = al, .type = ty, .flags = fl, NUM_SLOT(slot), .min = lo, .max = hi,    \
+        .def = dflt                                                                                \
+    }
+#define PASSIVE_ENUM(nm, fl, slot, dflt, names)                                                    \
+    {                                                                                              \
+        .name = nm, .type = T_ENUM, .flags = fl, NUM_SLOT(slot), .def = dflt, .enums = names       \
+    }
+#define PASSIVE_STR(nm, al, fl, slot, dflt)                                                        \
+    {                                                                                              \
+        .name = nm, .alias = al, .type = T_STRING, .flags = fl, STR_SLOT(slot), .def = dflt        \
+    }
+/* Multi-word passive directives keep their CONFIG GET text in these slots. */
+#define STR_SLOT_OOM_VALUES  (CONFIG_PASSIVE_STR - 1)
+#define STR_SLOT_PERCENTILES (CONFIG_PASSIVE_STR - 2)
+#define STR_SLOT_REPLICAOF   (CONFIG_PASSIVE_STR - 3)
+#define STR_SLOT_SIGINT      (CONFIG_PASSIVE_STR - 4)
+#define STR_SLOT_SIGTERM     (CONFIG_PASSIVE_STR - 5)
+#define NUM_SLOT_MM_CLIENTS  (CONFIG_PASSIVE_NUM - 1)
 
 #define MUT D_MUTABLE
 #define IMM D_IMMUTABLE
@@ -339,6 +445,139 @@ static const struct directive directives[] = {
     BOOL_CONFIG("cluster-enabled", IMM, cluster_enabled, "no", NULL),
     INT_CONFIG("busy-reply-threshold", "lua-time-limit", MUT, busy_reply_threshold, 0, LONG_MAX,
                "5000", NULL),
+    /* Passive: Redis 7.0's other directives, accepted with Redis's types,
+     * limits and defaults, stored and shown, acting on nothing (README). */
+    PASSIVE_BOOL("activerehashing", NULL, MUT, 0, "yes"),
+    PASSIVE_BOOL("stop-writes-on-bgsave-error", NULL, MUT, 1, "yes"),
+    PASSIVE_BOOL("rdb-del-sync-files", NULL, MUT, 2, "no"),
+    PASSIVE_BOOL("rdb-save-incremental-fsync", NULL, MUT, 3, "yes"),
+    PASSIVE_BOOL("dynamic-hz", NULL, MUT, 4, "yes"),
+    PASSIVE_BOOL("lazyfree-lazy-eviction", NULL, MUT, 5, "no"),
+    PASSIVE_BOOL("lazyfree-lazy-expire", NULL, MUT, 6, "no"),
+    PASSIVE_BOOL("lazyfree-lazy-server-del", NULL, MUT, 7, "no"),
+    PASSIVE_BOOL("lazyfree-lazy-user-del", NULL, MUT, 8, "no"),
+    PASSIVE_BOOL("lazyfree-lazy-user-flush", NULL, MUT, 9, "no"),
+    PASSIVE_BOOL("activedefrag", NULL, MUT, 10, "no"),
+    PASSIVE_BOOL("jemalloc-bg-thread", NULL, MUT, 11, "yes"),
+    PASSIVE_BOOL("crash-log-enabled", NULL, MUT, 12, "yes"),
+    PASSIVE_BOOL("crash-memcheck-enabled", NULL, MUT, 13, "yes"),
+    PASSIVE_BOOL("aof-disable-auto-gc", NULL, MUT, 14, "no"),
+    PASSIVE_BOOL("io-threads-do-reads", NULL, IMM, 15, "no"),
+    PASSIVE_BOOL("always-show-logo", NULL, IMM, 16, "no"),
+    PASSIVE_BOOL("set-proc-title", NULL, IMM, 17, "yes"),
+    PASSIVE_BOOL("syslog-enabled", NULL, IMM, 18, "no"),
+    PASSIVE_BOOL("disable-thp", NULL, IMM, 19, "yes"),
+    PASSIVE_BOOL("repl-disable-tcp-nodelay", NULL, MUT, 20, "no"),
+    PASSIVE_BOOL("repl-diskless-sync", NULL, MUT, 21, "yes"),
+    PASSIVE_BOOL("replica-lazy-flush", "slave-lazy-flush", MUT, 22, "no"),
+    PASSIVE_BOOL("replica-serve-stale-data", "slave-serve-stale-data", MUT, 23, "yes"),
+    PASSIVE_BOOL("replica-read-only", "slave-read-only", MUT, 24, "yes"),
+    PASSIVE_BOOL("replica-ignore-maxmemory", "slave-ignore-maxmemory", MUT, 25, "yes"),
+    PASSIVE_BOOL("replica-announced", NULL, MUT, 26, "yes"),
+    PASSIVE_BOOL("replica-ignore-disk-write-errors", NULL, MUT, 27, "no"),
+    PASSIVE_BOOL("cluster-require-full-coverage", NULL, MUT, 28, "yes"),
+    PASSIVE_BOOL("cluster-replica-no-failover", "cluster-slave-no-failover", MUT, 29, "no"),
+    PASSIVE_BOOL("cluster-allow-reads-when-down", NULL, MUT, 30, "no"),
+    PASSIVE_BOOL("cluster-allow-pubsubshard-when-down", NULL, MUT, 31, "yes"),
+    PASSIVE_BOOL("cluster-allow-replica-migration", NULL, MUT, 32, "yes"),
+    PASSIVE_BOOL("tls-cluster", NULL, MUT, 33, "no"),
+    PASSIVE_BOOL("tls-replication", NULL, MUT, 34, "no"),
+    PASSIVE_BOOL("tls-prefer-server-ciphers", NULL, MUT, 35, "no"),
+    PASSIVE_BOOL("tls-session-caching", NULL, MUT, 36, "yes"),
+    PASSIVE_NUM("maxmemory-eviction-tenacity", NULL, T_INT, MUT, 37, 0, 100, "10"),
+    PASSIVE_NUM("list-compress-depth", NULL, T_INT, MUT, 38, 0, INT_MAX, "0"),
+    PASSIVE_NUM("io-threads", NULL, T_INT, IMM, 39, 1, 128, "1"),
+    PASSIVE_NUM("active-defrag-cycle-min", NULL, T_INT, MUT, 40, 1, 99, "1"),
+    PASSIVE_NUM("active-defrag-cycle-max", NULL, T_INT, MUT, 41, 1, 99, "25"),
+    PASSIVE_NUM("active-defrag-threshold-lower", NULL, T_INT, MUT, 42, 0, 1000, "10"),
+    PASSIVE_NUM("active-defrag-threshold-upper", NULL, T_INT, MUT, 43, 0, 1000, "100"),
+    PASSIVE_NUM("active-defrag-max-scan-fields", NULL, T_INT, MUT, 44, 1, LONG_MAX, "1000"),
+    PASSIVE_NUM("acllog-max-len", NULL, T_INT, MUT, 45, 0, LONG_MAX, "128"),
+    PASSIVE_NUM("tracking-table-max-keys", NULL, T_INT, MUT, 46, 0, LONG_MAX, "1000000"),
+    PASSIVE_NUM("stream-node-max-entries", NULL, T_INT, MUT, 47, 0, LLONG_MAX, "100"),
+    PASSIVE_NUM("shutdown-timeout", NULL, T_INT, MUT, 48, 0, INT_MAX, "10"),
+    PASSIVE_NUM("min-replicas-to-write", "min-slaves-to-write", T_INT, MUT, 49, 0, INT_MAX, "0"),
+    PASSIVE_NUM("min-replicas-max-lag", "min-slaves-max-lag", T_INT, MUT, 50, 0, INT_MAX, "10"),
+    PASSIVE_NUM("replica-priority", "slave-priority", T_INT, MUT, 51, 0, INT_MAX, "100"),
+    PASSIVE_NUM("replica-announce-port", "slave-announce-port", T_INT, MUT, 52, 0, 65535, "0"),
+    PASSIVE_NUM("repl-diskless-sync-delay", NULL, T_INT, MUT, 53, 0, INT_MAX, "5"),
+    PASSIVE_NUM("repl-diskless-sync-max-replicas", NULL, T_INT, MUT, 54, 0, INT_MAX, "0"),
+    PASSIVE_NUM("repl-timeout", NULL, T_INT, MUT, 55, 1, INT_MAX, "60"),
+    PASSIVE_NUM("repl-ping-replica-period", "repl-ping-slave-period", T_INT, MUT, 56, 1, INT_MAX,
+                "10"),
+    PASSIVE_NUM("repl-backlog-ttl", NULL, T_INT, MUT, 57, 0, LONG_MAX, "3600"),
+    PASSIVE_NUM("cluster-node-timeout", NULL, T_INT, MUT, 58, 0, LLONG_MAX, "15000"),
+    PASSIVE_NUM("cluster-port", NULL, T_INT, IMM, 59, 0, 65535, "0"),
+    PASSIVE_NUM("cluster-announce-port", NULL, T_INT, MUT, 60, 0, 65535, "0"),
+    PASSIVE_NUM("cluster-announce-bus-port", NULL, T_INT, MUT, 61, 0, 65535, "0"),
+    PASSIVE_NUM("cluster-announce-tls-port", NULL, T_INT, MUT, 62, 0, 65535, "0"),
+    PASSIVE_NUM("cluster-replica-validity-factor", "cluster-slave-validity-factor", T_INT, MUT, 63,
+                0, INT_MAX, "10"),
+    PASSIVE_NUM("cluster-migration-barrier", NULL, T_INT, MUT, 64, 0, INT_MAX, "1"),
+    PASSIVE_NUM("socket-mark-id", NULL, T_INT, MUT, 65, 0, UINT_MAX, "0"),
+    PASSIVE_NUM("tls-port", NULL, T_INT, MUT, 66, 0, 65535, "0"),
+    PASSIVE_NUM("tls-session-cache-size", NULL, T_INT, MUT, 67, 0, INT_MAX, "20480"),
+    PASSIVE_NUM("tls-session-cache-timeout", NULL, T_INT, MUT, 68, 0, INT_MAX, "300"),
+    PASSIVE_NUM("unixsocketperm", NULL, T_INT, IMM, 69, 0, 0777, "0"),
+    PASSIVE_NUM("repl-backlog-size", NULL, T_MEMORY, MUT, 70, 1, LLONG_MAX, "1mb"),
+    PASSIVE_NUM("active-defrag-ignore-bytes", NULL, T_MEMORY, MUT, 71, 1, LLONG_MAX, "100mb"),
+    PASSIVE_NUM("stream-node-max-bytes", NULL, T_MEMORY, MUT, 72, 0, LONG_MAX, "4096"),
+    PASSIVE_NUM("hll-sparse-max-bytes", NULL, T_MEMORY, MUT, 73, 0, LONG_MAX, "3000"),
+    PASSIVE_NUM("cluster-link-sendbuf-limit", NULL, T_MEMORY, MUT, 74, 0, LLONG_MAX, "0"),
+    PASSIVE_ENUM("supervised", IMM, 75, "no", supervised_enum),
+    PASSIVE_ENUM("syslog-facility", IMM, 76, "local0", syslog_facility_enum),
+    PASSIVE_ENUM("repl-diskless-load", MUT, 77, "disabled", repl_diskless_load_enum),
+    PASSIVE_ENUM("oom-score-adj", MUT, 78, "no", oom_score_adj_enum),
+    PASSIVE_ENUM("acl-pubsub-default", MUT, 79, "resetchannels", acl_pubsub_default_enum),
+    PASSIVE_ENUM("sanitize-dump-payload", MUT, 80, "no", sanitize_dump_payload_enum),
+    PASSIVE_ENUM("enable-protected-configs", IMM, 81, "no", enable_protected_configs_enum),
+    PASSIVE_ENUM("enable-module-command", IMM, 82, "no", enable_module_command_enum),
+    PASSIVE_ENUM("cluster-preferred-endpoint-type", MUT, 83, "ip",
+                 cluster_preferred_endpoint_type_enum),
+    PASSIVE_ENUM("propagation-error-behavior", MUT, 84, "ignore", propagation_error_behavior_enum),
+    PASSIVE_ENUM("tls-auth-clients", MUT, 85, "yes", tls_auth_clients_enum),
+    PASSIVE_STR("aclfile", NULL, IMM, 0, ""),
+    PASSIVE_STR("unixsocket", NULL, IMM | D_EMPTY_NULL, 1, ""),
+    PASSIVE_STR("masterauth", NULL, MUT | D_EMPTY_NULL, 2, ""),
+    PASSIVE_STR("masteruser", NULL, MUT | D_EMPTY_NULL, 3, ""),
+    PASSIVE_STR("replica-announce-ip", "slave-announce-ip", MUT | D_EMPTY_NULL, 4, ""),
+    PASSIVE_STR("cluster-announce-ip", NULL, MUT | D_EMPTY_NULL, 5, ""),
+    PASSIVE_STR("cluster-announce-hostname", NULL, MUT | D_EMPTY_NULL, 6, ""),
+    PASSIVE_STR("cluster-config-file", NULL, IMM, 7, "nodes.conf"),
+    PASSIVE_STR("syslog-ident", NULL, IMM, 8, "redis"),
+    PASSIVE_STR("server_cpulist", NULL, IMM | D_EMPTY_NULL, 9, ""),
+    PASSIVE_STR("bio_cpulist", NULL, IMM | D_EMPTY_NULL, 10, ""),
+    PASSIVE_STR("aof_rewrite_cpulist", NULL, IMM | D_EMPTY_NULL, 11, ""),
+    PASSIVE_STR("bgsave_cpulist", NULL, IMM | D_EMPTY_NULL, 12, ""),
+    PASSIVE_STR("ignore-warnings", NULL, MUT, 13, ""),
+    PASSIVE_STR("proc-title-template", NULL, MUT, 14, "{title} {listen-addr} {server-mode}"),
+    PASSIVE_STR("bind-source-addr", NULL, MUT | D_EMPTY_NULL, 15, ""),
+    SPECIAL_CONFIG("shutdown-on-sigint", MUT | D_MULTI_ARG, "default", set_sigint, get_sigint),
+    SPECIAL_CONFIG("shutdown-on-sigterm", MUT | D_MULTI_ARG, "default", set_sigterm, get_sigterm),
+    PASSIVE_STR("tls-cert-file", NULL, MUT | D_EMPTY_NULL, 18, ""),
+    PASSIVE_STR("tls-key-file", NULL, MUT | D_EMPTY_NULL, 19, ""),
+    PASSIVE_STR("tls-key-file-pass", NULL, MUT | D_EMPTY_NULL, 20, ""),
+    PASSIVE_STR("tls-client-cert-file", NULL, MUT | D_EMPTY_NULL, 21, ""),
+    PASSIVE_STR("tls-client-key-file", NULL, MUT | D_EMPTY_NULL, 22, ""),
+    PASSIVE_STR("tls-client-key-file-pass", NULL, MUT | D_EMPTY_NULL, 23, ""),
+    PASSIVE_STR("tls-dh-params-file", NULL, MUT | D_EMPTY_NULL, 24, ""),
+    PASSIVE_STR("tls-ca-cert-file", NULL, MUT | D_EMPTY_NULL, 25, ""),
+    PASSIVE_STR("tls-ca-cert-dir", NULL, MUT | D_EMPTY_NULL, 26, ""),
+    PASSIVE_STR("tls-protocols", NULL, MUT | D_EMPTY_NULL, 27, ""),
+    PASSIVE_STR("tls-ciphers", NULL, MUT | D_EMPTY_NULL, 28, ""),
+    PASSIVE_STR("tls-ciphersuites", NULL, MUT | D_EMPTY_NULL, 29, ""),
+    SPECIAL_CONFIG("maxmemory-clients", MUT, "0", set_maxmemory_clients, get_maxmemory_clients),
+    SPECIAL_CONFIG("oom-score-adj-values", MUT | D_MULTI_ARG, "0 200 800", set_oom_values,
+                   get_oom_values),
+    SPECIAL_CONFIG("latency-tracking-info-percentiles", MUT | D_MULTI_ARG, "50 99 99.9",
+                   set_percentiles, get_percentiles),
+    {.name = "replicaof",
+     .alias = "slaveof",
+     .type = T_SPECIAL,
+     .flags = IMM | D_MULTI_ARG,
+     .def = "",
+     .set = set_replicaof,
+     .get = get_replicaof},
 };
 
 #define DIRECTIVE_COUNT (sizeof(directives) / sizeof(directives[0]))
@@ -795,6 +1034,203 @@ static void get_cobl(const struct config *cfg, struct buf *out)
 
 /* Splits at single spaces, as Redis's CONFIG SET does for multi-word values
  * (sdssplitlen: "" gives no word, "a  b" gives "a", "", "b"). */
+/* ---- Passive multi-word directives ---- */
+
+static char **str_slot(struct config *cfg, int slot)
+{
+    return &cfg->passive_str[slot];
+}
+
+/* maxmemory-clients: bytes, or "N%" of maxmemory, kept as -N (Redis's
+ * PERCENT_CONFIG). */
+static const char *set_maxmemory_clients(struct config *cfg, char **argv, int argc, bool loading,
+                                         char *reason)
+{
+    (void)loading;
+    if (argc != 1) return "wrong number of arguments";
+    const char *s = argv[0];
+    size_t len = strlen(s);
+    long long v;
+    if (len > 0 && s[len - 1] == '%') {
+        if (!str_to_ll(s, len - 1, &v) || v < 0)
+            return "argument must be a memory or percent value";
+        v = -v;
+    } else if (!parse_memory(s, &v)) {
+        return "argument must be a memory or percent value";
+    }
+    if (v < -100) {
+        snprintf(reason, REASON_SIZE, "percentage argument must be less or equal to 100");
+        return reason;
+    }
+    cfg->passive_num[NUM_SLOT_MM_CLIENTS] = v;
+    return NULL;
+}
+
+static void get_maxmemory_clients(const struct config *cfg, struct buf *out)
+{
+    long long v = cfg->passive_num[NUM_SLOT_MM_CLIENTS];
+    if (v < 0) {
+        buf_printf(out, "%lld%%", -v);
+    } else {
+        buf_printf(out, "%lld", v);
+    }
+}
+
+static void set_words(struct config *cfg, int slot, char **argv, int argc)
+{
+    struct buf b = {0};
+    buf_cat(&b, "");
+    for (int i = 0; i < argc; i++) {
+        if (i > 0) buf_cat(&b, " ");
+        buf_cat(&b, argv[i]);
+    }
+    replace_str(str_slot(cfg, slot), b.ptr);
+    buf_release(&b);
+}
+
+static void get_words(const struct config *cfg, int slot, struct buf *out)
+{
+    if (cfg->passive_str[slot] != NULL) buf_cat(out, cfg->passive_str[slot]);
+}
+
+/* oom-score-adj-values: three integers in -2000..2000. */
+static const char *set_oom_values(struct config *cfg, char **argv, int argc, bool loading,
+                                  char *reason)
+{
+    (void)loading;
+    (void)reason;
+    if (argc != 3) return "wrong number of arguments";
+    char *norm[3];
+    char nums[3][24];
+    for (int i = 0; i < 3; i++) {
+        long long v;
+        if (!str_to_ll(argv[i], strlen(argv[i]), &v) || v < -2000 || v > 2000) {
+            return "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
+        }
+        snprintf(nums[i], sizeof(nums[i]), "%lld", v);
+        norm[i] = nums[i];
+    }
+    set_words(cfg, STR_SLOT_OOM_VALUES, norm, 3);
+    return NULL;
+}
+
+static void get_oom_values(const struct config *cfg, struct buf *out)
+{
+    get_words(cfg, STR_SLOT_OOM_VALUES, out);
+}
+
+/* latency-tracking-info-percentiles: numbers in 0..100, shown as Redis
+ * prints them ("%f" without trailing zeros); "" for none. */
+static const char *set_percentiles(struct config *cfg, char **argv, int argc, bool loading,
+                                   char *reason)
+{
+    (void)loading;
+    (void)reason;
+    if (argc == 1 && argv[0][0] == '\0') argc = 0;
+    struct buf b = {0};
+    buf_cat(&b, "");
+    for (int i = 0; i < argc; i++) {
+        double d;
+        if (!str_to_d(argv[i], strlen(argv[i]), &d) || d < 0.0 || d > 100.0) {
+            buf_release(&b);
+            return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+        }
+        char num[64];
+        int n = snprintf(num, sizeof(num), "%f", d);
+        while (n > 0 && num[n - 1] == '0')
+            num[--n] = '\0';
+        if (n > 0 && num[n - 1] == '.') num[--n] = '\0';
+        if (i > 0) buf_cat(&b, " ");
+        buf_cat(&b, num);
+    }
+    replace_str(str_slot(cfg, STR_SLOT_PERCENTILES), b.ptr);
+    buf_release(&b);
+    return NULL;
+}
+
+static void get_percentiles(const struct config *cfg, struct buf *out)
+{
+    get_words(cfg, STR_SLOT_PERCENTILES, out);
+}
+
+/* replicaof host port | no one: stored and shown; ember never replicates. */
+static const char *set_replicaof(struct config *cfg, char **argv, int argc, bool loading,
+                                 char *reason)
+{
+    (void)loading;
+    (void)reason;
+    if (argc == 1 && argv[0][0] == '\0') argc = 0;
+    if (argc != 0 && argc != 2) return "wrong number of arguments";
+    if (argc == 2 && strcasecmp(argv[0], "no") == 0 && strcasecmp(argv[1], "one") == 0) argc = 0;
+    if (argc == 2) {
+        long long port;
+        if (!str_to_ll(argv[1], strlen(argv[1]), &port) || port < 0 || port > 65535) {
+            return "Invalid master port";
+        }
+    }
+    set_words(cfg, STR_SLOT_REPLICAOF, argv, argc);
+    return NULL;
+}
+
+static void get_replicaof(const struct config *cfg, struct buf *out)
+{
+    get_words(cfg, STR_SLOT_REPLICAOF, out);
+}
+
+/* shutdown-on-sigint / -sigterm: a set of flags (Redis's multi-value enum),
+ * shown in table order; "default" alone when none. */
+static const char *set_shutdown_flags(struct config *cfg, int slot, char **argv, int argc,
+                                      char *reason)
+{
+    static const char *const names[] = {"default", "save", "nosave", "now", "force"};
+    unsigned flags = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t k = 0;
+        while (k < 5 && strcasecmp(argv[i], names[k]) != 0)
+            k++;
+        if (k == 5) {
+            snprintf(reason, REASON_SIZE,
+                     "argument(s) must be one of the following: default, "
+                     "save, nosave, now, force");
+            return reason;
+        }
+        flags |= 1u << k;
+    }
+    if ((flags & 2u) && (flags & 4u))
+        return "shutdown options SAVE and NOSAVE can't be used simultaneously";
+    char *words[5];
+    int n = 0;
+    for (int k = 1; k < 5; k++) {
+        if (flags & (1u << k)) words[n++] = (char *)names[k];
+    }
+    if (n == 0) words[n++] = (char *)names[0];
+    set_words(cfg, slot, words, n);
+    return NULL;
+}
+
+static const char *set_sigint(struct config *cfg, char **argv, int argc, bool loading, char *reason)
+{
+    (void)loading;
+    return set_shutdown_flags(cfg, STR_SLOT_SIGINT, argv, argc, reason);
+}
+
+static const char *set_sigterm(struct config *cfg, char **argv, int argc, bool loading,
+                               char *reason)
+{
+    (void)loading;
+    return set_shutdown_flags(cfg, STR_SLOT_SIGTERM, argv, argc, reason);
+}
+
+static void get_sigint(const struct config *cfg, struct buf *out)
+{
+    get_words(cfg, STR_SLOT_SIGINT, out);
+}
+
+static void get_sigterm(const struct config *cfg, struct buf *out)
+{
+    get_words(cfg, STR_SLOT_SIGTERM, out);
+}
+
 static int split_spaces(const char *s, char ***argv_out)
 {
     int argc = 0;
@@ -861,6 +1297,8 @@ void config_deinit(struct config *cfg)
     em_free(cfg->appenddirname);
     em_free(cfg->save);
     em_free(cfg->notify_keyspace_events);
+    for (int i = 0; i < CONFIG_PASSIVE_STR; i++)
+        em_free(cfg->passive_str[i]);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -54,6 +54,9 @@ enum maxmemory_policy {
     MAXMEMORY_VOLATILE_TTL,
 };
 
+#define CONFIG_PASSIVE_NUM 96
+#define CONFIG_PASSIVE_STR 40
+
 struct config {
     /* Network */
     char *bind[CONFIG_MAX_BIND]; /* em_malloc'd; a leading '-' marks an optional address */
@@ -124,6 +127,12 @@ struct config {
     char *save;                   /* as CONFIG GET shows it, "3600 1 300 100 60 10000"; "" = none */
     char *notify_keyspace_events; /* as CONFIG GET shows it, e.g. "AKE" */
     int notify_keyspace_flags;    /* the same as NOTIFY_* bits */
+    /* Redis 7.0 directives ember accepts, validates and shows in CONFIG GET
+     * but does not act on (replication, cluster bus, TLS, threads, defrag,
+     * lazyfree...): config.c's "passive" rows, listed in the README. Numbers
+     * and yes/no values live in passive_num, strings in passive_str. */
+    long long passive_num[CONFIG_PASSIVE_NUM];
+    char *passive_str[CONFIG_PASSIVE_STR];
     /* Loader state, config.c's own: how many lines the main file had (the
      * command line continues its numbering) and whether a `save` line was
      * read yet (the first one replaces the default, later ones append). */
