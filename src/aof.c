@@ -139,6 +139,7 @@ struct pending_op {
 struct call_level {
     bool rewritten;
     bool nested;
+    int op_mark; /* op_count when the call began */
 };
 
 static struct {
@@ -260,7 +261,7 @@ void propagate_call_begin(void)
         aof.levels[aof.depth - 1].nested = true;
     }
     if (aof.depth < PROPAGATE_MAX_DEPTH) {
-        aof.levels[aof.depth] = (struct call_level){false, false};
+        aof.levels[aof.depth] = (struct call_level){false, false, aof.op_count};
     }
     aof.depth++;
 }
@@ -269,9 +270,14 @@ void propagate_call_end(struct client *c, bool wrote)
 {
     if (aof.depth == 0) return; /* unbalanced: never expected */
     aof.depth--;
-    if (recording() && wrote && aof.depth < PROPAGATE_MAX_DEPTH) {
+    if (recording() && aof.depth < PROPAGATE_MAX_DEPTH) {
         struct call_level *l = &aof.levels[aof.depth];
-        if (!l->rewritten && !l->nested) push_op(c->db->id, c->argc, c->argv);
+        if (wrote && !l->rewritten && !l->nested) push_op(c->db->id, c->argc, c->argv);
+        if (!wrote && l->rewritten && l->op_mark < aof.op_count) {
+            /* A rewrite recorded by a call that changed nothing after all. */
+            aof.pend.len = aof.ops[l->op_mark].start;
+            aof.op_count = l->op_mark;
+        }
     }
     if (aof.depth == 0) {
         if (recording()) {
@@ -294,6 +300,34 @@ void propagate_rewrite(struct client *c, int argc, const struct slice *argv)
 void propagate_also(struct client *c, int argc, const struct slice *argv)
 {
     if (recording()) push_op(c->db->id, argc, argv);
+}
+
+void propagate_set_pxat(struct client *c, struct slice key, struct slice val, long long when)
+{
+    char num[UTIL_LL_STR_SIZE];
+    struct slice argv[5] = {SLICE_LIT("SET"),
+                            key,
+                            val,
+                            SLICE_LIT("PXAT"),
+                            {num, (size_t)ll_to_str(num, sizeof(num), when)}};
+    propagate_rewrite(c, 5, argv);
+}
+
+void propagate_pexpireat(struct client *c, struct slice key, long long when, int first)
+{
+    char num[UTIL_LL_STR_SIZE];
+    struct slice argv[8] = {
+        SLICE_LIT("PEXPIREAT"), key, {num, (size_t)ll_to_str(num, sizeof(num), when)}};
+    int argc = 3;
+    for (int i = first; i < c->argc && argc < 8; i++)
+        argv[argc++] = c->argv[i];
+    propagate_rewrite(c, argc, argv);
+}
+
+void propagate_del(struct client *c, struct slice key)
+{
+    struct slice argv[2] = {SLICE_LIT("DEL"), key};
+    propagate_rewrite(c, 2, argv);
 }
 
 void propagate_deleted(struct db *db, struct slice key)
@@ -534,8 +568,11 @@ static int manifest_load(void)
     return 1;
 }
 
+/* Deletes the files the manifest lists as history, then drops them from it
+ * (Redis's aofDelHistoryFiles). */
 static void delete_history(void)
 {
+    if (aof.mf.history_count == 0) return;
     for (int i = 0; i < aof.mf.history_count; i++) {
         char path[1024];
         file_path(path, sizeof(path), aof.mf.history[i].name);
@@ -543,6 +580,7 @@ static void delete_history(void)
         em_free(aof.mf.history[i].name);
     }
     aof.mf.history_count = 0;
+    manifest_persist(&aof.mf);
 }
 
 static int ensure_dir(void)
@@ -1018,6 +1056,7 @@ static int start_on(void)
         return -1;
     }
     aof.state = AOF_ON;
+    delete_history();
     aof.current_size = aof.base_size = total_size();
     aof.last_fsync_ms = clock_ms();
     thread_start();

@@ -12,6 +12,7 @@
  *
  * "Now" is the cached clock (clock_ms()), fixed for the whole command, as
  * Redis's commandTimeSnapshot(). */
+#include "ember/aof.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/config.h"
@@ -118,6 +119,13 @@ static void expire_generic(struct client *c, long long basetime, bool seconds)
     db_touch(c->db, c->argv[1]);
     notify_keyspace_event(NOTIFY_GENERIC, del ? "del" : "expire", c->argv[1], c->db->id);
     server.dirty++;
+    /* Logged as Redis 7.0 does: DEL for a deadline already past, else
+     * PEXPIREAT with an absolute deadline (PEXPIREAT itself as is). */
+    if (del) {
+        propagate_del(c, c->argv[1]);
+    } else if (seconds || basetime != 0) {
+        propagate_pexpireat(c, c->argv[1], when, 3);
+    }
     reply_int(c, 1);
     return;
 invalid:

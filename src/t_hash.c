@@ -12,6 +12,7 @@
  * db_touch(), publish the keyspace event and add to server.dirty. */
 #include "ember/hash.h"
 
+#include "ember/aof.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/config.h"
@@ -256,6 +257,9 @@ static void cmd_hincrbyfloat(struct client *c)
     target_commit(c, &t);
     reply_bulk(c, buf, (size_t)len);
     after_write(c, "hincrbyfloat", 1);
+    /* Logged as the result (HSET), as Redis does: float text must not replay. */
+    propagate_rewrite(
+        c, 4, (struct slice[]){SLICE_LIT("HSET"), c->argv[1], c->argv[2], {buf, (size_t)len}});
 }
 
 /* HDEL key field [field ...]: replies how many existed; the key goes when

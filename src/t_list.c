@@ -15,6 +15,7 @@
  * pops. In MULTI they reply as if the timeout had passed. */
 #include "ember/list.h"
 
+#include "ember/aof.h"
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/command.h"
@@ -640,6 +641,13 @@ static bool mpop_keys(struct client *c, const struct slice *keys, long long numk
         reply_array_len(c, n);
         pop_and_reply(c, &l, where, n);
         list_changed(c, o, l, keys[i], n, pop_event(where));
+        /* Logged as the plain pop of the key served (Redis 7.0). */
+        char num[UTIL_LL_STR_SIZE];
+        propagate_rewrite(
+            c, 3,
+            (struct slice[]){where == LIST_HEAD ? SLICE_LIT("LPOP") : SLICE_LIT("RPOP"),
+                             keys[i],
+                             {num, (size_t)ll_to_str(num, sizeof(num), n)}});
         return true;
     }
     return false;
@@ -672,6 +680,9 @@ static void bpop_generic(struct client *c, enum list_end end)
         reply_bulk_slice(c, c->argv[j]);
         pop_and_reply(c, &l, end, 1);
         list_changed(c, o, l, c->argv[j], 1, pop_event(end));
+        propagate_rewrite(
+            c, 2,
+            (struct slice[]){end == LIST_HEAD ? SLICE_LIT("LPOP") : SLICE_LIT("RPOP"), c->argv[j]});
         return;
     }
     if (!blocking_may_block(c)) {
@@ -700,7 +711,14 @@ static void bmove_generic(struct client *c, enum list_end from, enum list_end to
     /* Re-executed for a blocked client, a key that now holds another type
      * keeps it waiting: Redis wakes list waiters only for lists. */
     if (o != NULL && !(obj_type(o) != OBJ_LIST && (c->flags & CLIENT_REEXEC))) {
+        long long dirty = server.dirty;
         move_generic(c, c->argv[1], c->argv[2], from, to);
+        if (server.dirty != dirty) { /* logged as the non-blocking LMOVE */
+            struct slice w[2] = {SLICE_LIT("LEFT"), SLICE_LIT("RIGHT")};
+            propagate_rewrite(c, 5,
+                              (struct slice[]){SLICE_LIT("LMOVE"), c->argv[1], c->argv[2],
+                                               w[from == LIST_TAIL], w[to == LIST_TAIL]});
+        }
         return;
     }
     if (!blocking_may_block(c)) {

@@ -6,6 +6,7 @@
  * INFO/DOCS are generated from the command tables; redis-cli asks for
  * COMMAND DOCS at start-up to build its hints. */
 #include "ember/acl.h"
+#include "ember/aof.h"
 #include "ember/auth.h"
 #include "ember/blocking.h"
 #include "ember/client.h"
@@ -1118,6 +1119,8 @@ static void info_persistence(struct sbuf *b)
 {
     struct persist_status st;
     persist_status(&st);
+    char aof_lines[1024];
+    aof_info(aof_lines, sizeof(aof_lines));
     sb_printf(
         b,
         "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
@@ -1127,15 +1130,11 @@ static void info_persistence(struct sbuf *b)
         "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
         "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\n"
         "rdb_last_cow_size:%lld\r\nrdb_last_load_keys_expired:%lld\r\n"
-        "rdb_last_load_keys_loaded:%lld\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"
-        "aof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
-        "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
-        "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n"
-        "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        "rdb_last_load_keys_loaded:%lld\r\n%s",
         st.save_keys_total, st.changes_since_last_save, st.bgsave_in_progress ? 1 : 0,
         st.last_save_time, st.last_bgsave_ok ? "ok" : "err", st.last_bgsave_time_sec,
         st.current_bgsave_time_sec, st.saves, st.last_cow_size, st.last_load_keys_expired,
-        st.last_load_keys_loaded);
+        st.last_load_keys_loaded, aof_lines);
 }
 
 static void info_stats(struct sbuf *b)
@@ -1414,6 +1413,8 @@ static void config_apply(const char *name)
     } else if (strcasecmp(name, "maxmemory") == 0 || strcasecmp(name, "maxmemory-policy") == 0 ||
                strncasecmp(name, "lfu-", 4) == 0) {
         evict_apply_config(); /* evicts at once when the new limit is below usage */
+    } else if (strcasecmp(name, "appendonly") == 0) {
+        aof_apply_config(); /* on: a rewrite starts; off: the file is closed */
     }
 }
 

@@ -22,6 +22,7 @@
  * Random choices use the keyspace's generator (server.ks.rng). */
 #include "ember/set.h"
 
+#include "ember/aof.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/config.h"
@@ -320,6 +321,36 @@ static void add_member_fn(const struct lp_value *v, void *arg)
     set_add_value(ctx->s, v, ctx->lim);
 }
 
+/* SPOP's effect is logged as one SREM per popped member (Redis 7.0). */
+struct pop_ctx {
+    struct client *c;
+    struct slice key;
+};
+
+static void log_srem(struct client *c, struct slice key, const struct lp_value *v)
+{
+    char buf[UTIL_LL_STR_SIZE];
+    propagate_rewrite(c, 3, (struct slice[]){SLICE_LIT("SREM"), key, lp_value_slice(v, buf)});
+}
+
+/* set_visit_fn: replies a popped member and logs its SREM. */
+static void reply_popped_fn(const struct lp_value *v, void *arg)
+{
+    struct pop_ctx *ctx = arg;
+    reply_member(ctx->c, v);
+    log_srem(ctx->c, ctx->key, v);
+}
+
+static void log_srem_members(struct client *c, struct slice key, struct set *s)
+{
+    struct set_iter it;
+    struct lp_value v;
+    set_iter_init(&it, s);
+    while (set_iter_next(&it, &v))
+        log_srem(c, key, &v);
+    set_iter_deinit(&it);
+}
+
 /* SPOP key count: a set of up to count distinct random members, removed. */
 static void spop_count(struct client *c)
 {
@@ -353,13 +384,15 @@ static void spop_count(struct client *c)
         notify(c, NOTIFY_GENERIC, "del", key);
         db_touch(c->db, key);
         server.dirty += (long long)size;
+        propagate_del(c, key);
         return;
     }
     size_t n = (size_t)count, remaining = size - n;
     reply_set_len(c, count);
     if (remaining * SPOP_MOVE_STRATEGY_MUL > n) {
+        struct pop_ctx pc = {c, key};
         while (n-- > 0)
-            set_pop_random(&s, &server.ks.rng, reply_member_fn, c);
+            set_pop_random(&s, &server.ks.rng, reply_popped_fn, &pc);
     } else {
         /* Move the survivors into a new set (an intset first, as Redis's
          * setTypeCreate picks), then reply what is left of the old one. */
@@ -370,6 +403,7 @@ static void spop_count(struct client *c)
         while (remaining-- > 0)
             set_pop_random(&s, &server.ks.rng, add_member_fn, &ctx);
         reply_members(c, &s);
+        log_srem_members(c, key, &s);
         set_deinit(&s);
         s = keep;
     }
@@ -398,7 +432,8 @@ static void cmd_spop(struct client *c)
     }
     if (!is_set_or_reply(c, o)) return;
     struct set s = set_of_obj(o);
-    set_pop_random(&s, &server.ks.rng, reply_member_fn, c);
+    struct pop_ctx pc = {c, key};
+    set_pop_random(&s, &server.ks.rng, reply_popped_fn, &pc);
     set_store_obj(o, &s);
     notify(c, NOTIFY_SET, "spop", key);
     store_or_delete(c, o, &ref, &s, key);

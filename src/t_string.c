@@ -12,6 +12,7 @@
  *
  * Reads count keyspace hits and misses the way Redis's lookupKeyRead does;
  * every change calls db_touch() and adds to server.dirty. */
+#include "ember/aof.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/config.h"
@@ -155,6 +156,7 @@ static void cmd_getdel(struct client *c)
     db_touch(c->db, c->argv[1]);
     notify_generic(c, "del", c->argv[1]);
     server.dirty++;
+    propagate_del(c, c->argv[1]);
 }
 
 /* GETSET key value: SET (dropping any TTL) that replies the old value. */
@@ -361,6 +363,9 @@ static void set_generic(struct client *c, unsigned flags, int val_arg, int expir
     notify_string(c, "set", c->argv[1]);
     if (expire_arg != 0) notify_generic(c, "expire", c->argv[1]);
     server.dirty++;
+    /* Logged with an absolute deadline, as Redis 7.0 does. */
+    if (expire_arg != 0 && !(flags & SET_PXAT))
+        propagate_set_pxat(c, c->argv[1], c->argv[val_arg], when);
     if (flags & SET_GET) return;
     if (int_reply) {
         reply_int(c, 1);
@@ -419,12 +424,15 @@ static void cmd_getex(struct client *c)
     if (expire_arg != 0 && (flags & (SET_EXAT | SET_PXAT)) && when <= clock_ms()) {
         db_delete_at(c->db, &ref);
         notify_generic(c, "del", c->argv[1]);
+        propagate_del(c, c->argv[1]);
     } else if (expire_arg != 0) {
         db_set_expire(c->db, &ref, o, when);
         notify_generic(c, "expire", c->argv[1]);
+        propagate_pexpireat(c, c->argv[1], when, c->argc);
     } else if ((flags & SET_PERSIST) && obj_has_ttl(o)) {
         db_set_expire(c->db, &ref, o, -1);
         notify_generic(c, "persist", c->argv[1]);
+        propagate_rewrite(c, 2, (struct slice[]){SLICE_LIT("PERSIST"), c->argv[1]});
     } else {
         return;
     }
@@ -651,6 +659,9 @@ static void cmd_incrbyfloat(struct client *c)
     db_touch(c->db, c->argv[1]);
     notify_string(c, "incrbyfloat", c->argv[1]);
     server.dirty++;
+    /* The result, not the increment: float formatting must not replay. */
+    propagate_rewrite(c, 4,
+                      (struct slice[]){SLICE_LIT("SET"), c->argv[1], result, SLICE_LIT("KEEPTTL")});
     reply_bulk_slice(c, result);
 }
 

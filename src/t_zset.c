@@ -20,6 +20,7 @@
  * set. In MULTI they reply as if the timeout had passed. */
 #include "ember/zset.h"
 
+#include "ember/aof.h"
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/command.h"
@@ -755,6 +756,7 @@ static void pop_from(struct client *c, struct dict_node *o, struct slice key, bo
                      long long count, const struct pop_shape *shape)
 {
     struct zset *z = obj_ptr(o);
+    bool plain = count == -1;
     if (count == -1) count = 1;
     long long len = (long long)zset_len(z);
     long long n = count < len ? count : len;
@@ -779,6 +781,13 @@ static void pop_from(struct client *c, struct dict_node *o, struct slice key, bo
     size_t start = max ? (size_t)(len - n) : 0;
     zset_delete_rank(&z, start, start + (size_t)n - 1);
     removed(c, o, z, key, max ? "zpopmax" : "zpopmin", (size_t)n);
+    if (shape->emit_key) { /* BZPOP*, ZMPOP, BZMPOP: logged as ZPOPMIN/MAX (Redis 7.0) */
+        char num[UTIL_LL_STR_SIZE];
+        struct slice argv[3] = {max ? SLICE_LIT("ZPOPMAX") : SLICE_LIT("ZPOPMIN"),
+                                key,
+                                {num, (size_t)ll_to_str(num, sizeof(num), count)}};
+        propagate_rewrite(c, plain ? 2 : 3, argv);
+    }
 }
 
 /* Pops from the first of `keys` that exists (WRONGTYPE if that one is not a

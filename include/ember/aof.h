@@ -48,6 +48,13 @@ void propagate_call_end(struct client *c, bool wrote);
 void propagate_rewrite(struct client *c, int argc, const struct slice *argv);
 /* Records argv in addition to the command's own arguments (emitted first). */
 void propagate_also(struct client *c, int argc, const struct slice *argv);
+/* propagate_rewrite() of the usual deterministic forms: "SET key val PXAT
+ * when" (SET/SETEX/... with a relative or seconds TTL), "PEXPIREAT key when"
+ * followed by argv[first..argc) of c (EXPIRE's NX/XX/GT/LT), "DEL key". */
+void propagate_set_pxat(struct client *c, struct slice key, struct slice val, long long when);
+void propagate_pexpireat(struct client *c, struct slice key, long long when, int first);
+void propagate_del(struct client *c, struct slice key);
+
 /* Records "DEL key" in db: a key deleted because it expired or was evicted. */
 void propagate_deleted(struct db *db, struct slice key);
 

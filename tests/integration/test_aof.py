@@ -1,0 +1,677 @@
+"""Append-only file (issue 11 part 3): Redis 7's multi-part layout
+(appendonlydir/ with a manifest, an RDB base and incremental files), loading at
+start-up, appendfsync always/everysec/no, deterministic logging of writes,
+BGREWRITEAOF, and files that redis-check-aof and redis-server 7.0 accept both
+ways."""
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from harness import REDIS_SERVER, Server, ember_binary, redis_available
+
+CHECK_AOF = shutil.which("redis-check-aof")
+DEADLINE = 20.0
+
+
+def wait_for(cond, what, deadline=DEADLINE):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.02)  # poll interval, bounded by the deadline
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def ember_at(workdir, *args, name="ember"):
+    return Server(name, ember_binary(), ["--appendonly", "yes", "--save", ""] + list(args),
+                  workdir)
+
+
+@pytest.fixture
+def servers():
+    """Servers a test starts itself (same dir across restarts); each must be
+    stopped cleanly, unless the test killed it on purpose."""
+    started = []
+    yield started
+    failures = []
+    for s in started:
+try : s.stop_and_check()
+        except AssertionError as e:
+            failures.append(str(e))
+    assert not failures, "\n".join(failures)
+
+
+def start(servers, srv):
+    servers.append(srv)
+    return srv.start()
+
+
+def aof_dir(workdir):
+    return Path(workdir) / "appendonlydir"
+
+
+def read_commands(path):
+    """The commands of an incremental file, as lists of bytes."""
+    data = Path(path).read_bytes()
+    out, pos = [], 0
+    while pos < len(data):
+        if data[pos:pos + 1] == b"#":
+            pos = data.index(b"\n", pos) + 1
+            continue
+        nl = data.index(b"\r\n", pos)
+        assert data[pos:pos + 1] == b"*", data[pos:pos + 40]
+        n = int(data[pos + 1:nl])
+        pos = nl + 2
+        args = []
+        for _ in range(n):
+            nl = data.index(b"\r\n", pos)
+            ln = int(data[pos + 1:nl])
+            pos = nl + 2
+            args.append(data[pos:pos + ln])
+            pos += ln + 2
+        out.append(args)
+    return out
+
+
+def incr_files(workdir):
+    return sorted(aof_dir(workdir).glob("*.incr.aof"), key=lambda p: int(p.name.split(".")[-3]))
+
+
+def logged(workdir):
+    """Every command in the incremental files, upper-cased names, as str lists."""
+    cmds = []
+    for f in incr_files(workdir):
+        for c in read_commands(f):
+            cmds.append([c[0].decode().upper()] + [a.decode("latin-1") for a in c[1:]])
+    return cmds
+
+
+def populate(c):
+    c.set("s", "hello")
+    c.set("n", "12345")
+    c.set("bin", b"\x00\xffbinary\r\n")
+    c.set("long", "x" * 5000)
+    c.set("ttl", "v", px=600000)
+    c.rpush("l", "a", "b", "3", "-70000", "x")
+    c.rpush("lbig", *[f"e{i}" for i in range(300)])
+    c.sadd("si", 1, 2, 300, -5)
+    c.sadd("ss", "a", "b", "c")
+    c.zadd("z", {"a": 1.5, "b": -2, "c": float("inf"), "d": 0.1})
+    c.hset("h", mapping={"f1": "v1", "f2": "2"})
+    c.hset("hbig", mapping={f"f{i}": f"v{i}" for i in range(300)})
+    c.expire("hbig", 1000)
+    c.incrbyfloat("fl", 1.25)
+    c.hincrbyfloat("h", "fl", 2.5)
+    c.execute_command("SELECT", 3)
+    c.set("k3", "v3")
+    c.execute_command("SELECT", 0)
+
+
+def snapshot(srv):
+    out = {}
+    for db in range(16):
+        c = srv.client(decode=False, db=db)
+        for k in c.keys("*"):
+            t = c.type(k)
+            if t == b"string":
+                v = c.get(k)
+            elif t == b"list":
+                v = c.lrange(k, 0, -1)
+            elif t == b"set":
+                v = sorted(c.smembers(k))
+            elif t == b"zset":
+                v = c.zrange(k, 0, -1, withscores=True)
+            else:
+                v = sorted(c.hgetall(k).items())
+            pttl = c.pttl(k)
+            when = -1 if pttl < 0 else round((time.time() * 1000 + pttl) / 1000)
+            out[(db, k)] = (t, v, when)
+        c.close()
+    return out
+
+
+def info(srv, field):
+    return srv.client().info("persistence")[field]
+
+#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+#Layout, restart, redis - check - aof
+
+
+def test_layout_is_redis_7_multi_part(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.set("a", "1")
+    d = aof_dir(tmp_path)
+    names = sorted(p.name for p in d.iterdir())
+    assert names == ["appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof",
+                     "appendonly.aof.manifest"]
+    assert (d / "appendonly.aof.manifest").read_text() == (
+        "file appendonly.aof.1.base.rdb seq 1 type b\n"
+        "file appendonly.aof.1.incr.aof seq 1 type i\n")
+    assert (d / "appendonly.aof.1.base.rdb").read_bytes().startswith(b"REDIS0010")
+    assert info(srv, "aof_enabled") == 1
+    assert logged(tmp_path) == [["SELECT", "0"], ["SET", "a", "1"]]
+
+
+def test_restart_keeps_every_type_and_ttl(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    populate(srv.client(decode=False))
+    before = snapshot(srv)
+    assert srv.stop() == 0
+    srv.start()
+    assert snapshot(srv) == before
+
+
+@pytest.mark.skipif(CHECK_AOF is None, reason="redis-check-aof (redis-tools) is not installed")
+def test_redis_check_aof_accepts_ember_files(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client(decode=False)
+    populate(c)
+    p = c.pipeline(transaction=True)
+    p.incr("n")
+    p.set("t", "x", ex=100)
+    p.execute()
+    c.eval("redis.call('set','e1','1'); redis.call('incr','e1')", 0)
+    srv.client().bgrewriteaof()
+    wait_for(lambda: info(srv, "aof_rewrites") == 1, "the rewrite")
+    c.set("after", "rewrite")
+    assert srv.stop() == 0
+    r = subprocess.run([CHECK_AOF, str(aof_dir(tmp_path) / "appendonly.aof.manifest")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "All AOF files and manifest are valid" in r.stdout
+    srv.start()
+
+#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+#Cross - loading with redis - server 7.0
+
+
+needs_redis = pytest.mark.skipif(not redis_available(), reason="redis-server is not installed")
+
+
+@needs_redis
+def test_redis_loads_ember_aof(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path / "e"))
+    c = srv.client(decode=False)
+    populate(c)
+    p = c.pipeline(transaction=True)
+    p.incr("n")
+    p.expire("s", 1000)
+    p.execute()
+    expected = snapshot(srv)
+    assert srv.stop() == 0
+    rdir = tmp_path / "r"
+    rdir.mkdir()
+    shutil.copytree(aof_dir(tmp_path / "e"), aof_dir(rdir))
+    red = start(servers, Server("redis", REDIS_SERVER, ["--appendonly", "yes", "--save", ""], rdir))
+    assert snapshot(red) == expected
+
+
+@needs_redis
+def test_ember_loads_redis_aof(servers, tmp_path):
+    rdir = tmp_path / "r"
+    red = start(servers, Server("redis", REDIS_SERVER, ["--appendonly", "yes", "--save", ""], rdir))
+    c = red.client(decode=False)
+    populate(c)
+    c.set("ex", "v", ex=1000)
+    c.sadd("pop", "a", "b", "c", "d")
+    c.spop("pop")
+    c.execute_command("BLPOP", "l", 0)
+    red.client().bgrewriteaof()  # a base with data, then more increments
+    wait_for(lambda: info(red, "aof_rewrite_in_progress") == 0 and info(red, "aof_rewrites") == 1,
+             "redis's rewrite")
+    c.rpush("l", "after")
+    p = c.pipeline(transaction=True)
+    p.incrby("n", 5)
+    p.execute()
+    expected = snapshot(red)
+    assert red.stop() == 0
+    edir = tmp_path / "e"
+    edir.mkdir()
+    shutil.copytree(aof_dir(rdir), aof_dir(edir))
+    srv = start(servers, ember_at(edir))
+    assert snapshot(srv) == expected
+#ember goes on appending to redis's incremental file
+    srv.client().set("more", "1")
+    assert srv.stop() == 0
+    srv.start()
+    assert srv.client().get("more") == "1"
+
+#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+#What is logged : deterministic forms, as Redis 7.0 writes them
+
+
+def test_relative_ttls_are_logged_absolute(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    now = time.time() * 1000
+    c.set("a", "v", ex=100)
+    c.setex("b", 100, "v")
+    c.psetex("c", 100000, "v")
+    c.set("d", "v", pxat=int(now) + 500000)
+    c.expire("a", 200, nx=False)
+    c.execute_command("EXPIRE", "b", "300", "XX")
+    c.pexpireat("c", int(now) + 600000)
+    c.getex("d", ex=50)
+    c.getex("d", persist=True)
+    c.expireat("c", 1)  # in the past: the key goes, logged as DEL
+    cmds = logged(tmp_path)
+    shapes = [[a if not a.isdigit() or len(a) < 12 else "T" for a in cmd] for cmd in cmds]
+    assert shapes == [
+        ["SELECT", "0"],
+        ["SET", "a", "v", "PXAT", "T"],
+        ["SET", "b", "v", "PXAT", "T"],
+        ["SET", "c", "v", "PXAT", "T"],
+        ["SET", "d", "v", "PXAT", "T"],
+        ["PEXPIREAT", "a", "T"],
+        ["PEXPIREAT", "b", "T", "XX"],
+        ["PEXPIREAT", "c", "T"],
+        ["PEXPIREAT", "d", "T"],
+        ["PERSIST", "d"],
+        ["DEL", "c"],
+    ]
+    when = int(cmds[1][4])
+    assert abs(when - (now + 100000)) < 5000
+
+
+def test_random_and_float_effects_are_logged_as_results(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.sadd("s", "a", "b", "c", "d", "e")
+    one = c.spop("s")
+    two = c.spop("s", 2)
+    c.sadd("t", "x")
+    c.spop("t", 5)  # everything: DEL
+    c.incrbyfloat("f", "1.5")
+    c.hincrbyfloat("h", "x", "0.25")
+    c.getdel("f")
+    cmds = logged(tmp_path)[1:]
+    assert cmds[0] == ["SADD", "s", "a", "b", "c", "d", "e"]
+    assert cmds[1] == ["SREM", "s", one]
+    assert cmds[2] == ["MULTI"]
+    assert sorted(x[2] for x in cmds[3:5]) == sorted(two) and cmds[3][0] == "SREM"
+    assert cmds[5] == ["EXEC"]
+    assert cmds[6:] == [["SADD", "t", "x"], ["DEL", "t"], ["SET", "f", "1.5", "KEEPTTL"],
+                        ["HSET", "h", "x", "0.25"], ["DEL", "f"]]
+
+
+def test_blocking_pops_are_logged_non_blocking(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.rpush("l", "a", "b", "c")
+    c.blpop(["l"], 0)
+    c.brpop(["l"], 0)
+    c.blmove("l", "m", 0, "LEFT", "RIGHT")
+    c.zadd("z", {"a": 1, "b": 2, "c": 3})
+    c.bzpopmin(["z"], 0)
+    c.execute_command("ZMPOP", 1, "z", "MAX", "COUNT", 1)
+    c.rpush("l2", "x", "y")
+    c.execute_command("LMPOP", 1, "l2", "LEFT", "COUNT", 2)
+#served after blocking
+    w = srv.client()
+    t = threading.Thread(target=lambda: w.blpop(["wait"], 10))
+    t.start()
+    wait_for(lambda: c.info("clients")["blocked_clients"] == 1, "the client to block")
+    c.rpush("wait", "v")
+    t.join()
+    cmds = logged(tmp_path)[1:]
+    assert cmds == [
+        ["RPUSH", "l", "a", "b", "c"],
+        ["LPOP", "l"],
+        ["RPOP", "l"],
+        ["LMOVE", "l", "m", "LEFT", "RIGHT"],
+        ["ZADD", "z", "1", "a", "2", "b", "3", "c"],
+        ["ZPOPMIN", "z"],
+        ["ZPOPMAX", "z", "1"],
+        ["RPUSH", "l2", "x", "y"],
+        ["LPOP", "l2", "2"],
+        ["RPUSH", "wait", "v"],
+        ["LPOP", "wait"],
+    ]
+
+
+def test_multi_exec_and_scripts_are_logged_as_effects(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    p = c.pipeline(transaction=True)
+    p.set("a", "1")
+    p.incr("a")
+    p.get("a")
+    p.execute()
+    p = c.pipeline(transaction=True)
+    p.set("single", "1")
+    p.execute()
+    c.eval("redis.call('set','x','1'); redis.call('incr','x'); redis.call('get','x')", 0)
+    c.eval("redis.call('set','y','1')", 0)
+    c.eval("return redis.call('get','y')", 0)  # read-only: nothing
+    c.eval("redis.call('select', 2); redis.call('set','z','1')", 0)
+    c.set("back", "0")
+    cmds = logged(tmp_path)
+    assert cmds == [
+        ["SELECT", "0"],
+        ["MULTI"], ["SET", "a", "1"], ["INCRBY", "a", "1"], ["EXEC"],
+        ["SET", "single", "1"],
+        ["MULTI"], ["SET", "x", "1"], ["INCR", "x"], ["EXEC"],
+        ["SET", "y", "1"],
+        ["SELECT", "2"], ["SET", "z", "1"],
+        ["SELECT", "0"], ["SET", "back", "0"],
+    ]
+    assert srv.stop() == 0
+    srv.start()
+    c = srv.client()
+    assert (c.get("a"), c.get("x"), c.get("y"), c.get("back")) == ("2", "2", "1", "0")
+    assert srv.client(db=2).get("z") == "1"
+
+
+def test_expired_keys_are_logged_as_del(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.set("lazy", "v", px=50)
+    c.set("active", "v", px=50)
+    time.sleep(0.1)  # let the deadlines pass (not a synchronisation: the keys must expire)
+    c.get("lazy")
+    wait_for(lambda: ["DEL", "active"] in logged(tmp_path), "active expiry to log DEL")
+    wait_for(lambda: ["DEL", "lazy"] in logged(tmp_path), "lazy expiry to log DEL")
+
+
+def test_select_and_flushall(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.set("a", "1")
+    c2 = srv.client(db=5)
+    c2.set("b", "2")
+    c.flushall()
+    c2.set("c", "3")
+    assert logged(tmp_path) == [["SELECT", "0"], ["SET", "a", "1"], ["SELECT", "5"],
+                                ["SET", "b", "2"], ["SELECT", "0"], ["FLUSHALL"],
+                                ["SELECT", "5"], ["SET", "c", "3"]]
+    assert srv.stop() == 0
+    srv.start()
+    assert srv.client().dbsize() == 0
+    assert srv.client(db=5).keys("*") == ["c"]
+
+#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+#Crashes and damaged files
+
+
+def writer(srv, name, stop, acked, cmd="INCR"):
+    """Writes until `stop`; records the last acknowledged value per key."""
+    c = redis.Redis(port=srv.port, socket_timeout=5)
+    i = 0
+    try:
+        while not stop.is_set():
+            i += 1
+            c.incr(f"{name}:ctr")
+            acked[f"{name}:ctr"] = i
+            c.rpush(f"{name}:list", i)
+            acked[f"{name}:list"] = i
+    except (redis.ConnectionError, redis.TimeoutError):
+        pass
+
+
+@pytest.mark.parametrize("fsync", ["always", "everysec"])
+def test_kill_9_under_load_loses_no_acknowledged_write(servers, tmp_path, fsync):
+    srv = start(servers, ember_at(tmp_path, "--appendfsync", fsync))
+    stop = threading.Event()
+    acks = [dict() for _ in range(6)]
+    threads = [threading.Thread(target=writer, args=(srv, f"w{i}", stop, acks[i]))
+               for i in range(6)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: all(a.get("w0:ctr", 0) > 200 for a in acks[:1]) and
+             all(len(a) == 2 for a in acks), "the writers to get going")
+    srv.proc.kill()  # SIGKILL: no shutdown code runs
+    srv.proc.wait()
+    stop.set()
+    for t in threads:
+        t.join()
+    srv.start()
+    c = srv.client()
+    lost = 0
+    for a in acks:
+        for key, n in a.items():
+            if key.endswith(":ctr"):
+                got = int(c.get(key) or 0)
+            else:
+                got = c.llen(key)
+#The kernel keeps what was written : even everysec loses nothing
+#to a process crash.(A machine crash is the power - loss test.)
+            lost += max(0, n - got)
+            assert got - n in (0, 1), (key, n, got)  # at most the one write in flight
+    assert lost == 0
+
+
+def test_power_loss_always_keeps_every_acknowledged_write(servers, tmp_path):
+    """A power cut keeps what was fsynced. With appendfsync always the fsync
+    comes before the reply, so a copy of the files taken at any moment holds
+    every write acknowledged before the copy began. The copy is made while the
+    load runs, then loaded by a fresh server."""
+    srv = start(servers, ember_at(tmp_path / "live", "--appendfsync", "always"))
+    stop = threading.Event()
+    acks = [dict() for _ in range(4)]
+    threads = [threading.Thread(target=writer, args=(srv, f"w{i}", stop, acks[i]))
+               for i in range(4)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: all(len(a) == 2 and a["w" + str(i) + ":ctr"] > 100
+                         for i, a in enumerate(acks)), "the writers to get going")
+    before = [dict(a) for a in acks]
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copytree(aof_dir(tmp_path / "live"), aof_dir(copy))
+    stop.set()
+    for t in threads:
+        t.join()
+#the copy may end inside a command : aof - load - truncated(the default) cuts it
+    other = start(servers, ember_at(copy, name="copy"))
+    c = other.client()
+    for a in before:
+        for key, n in a.items():
+            got = int(c.get(key) or 0) if key.endswith(":ctr") else c.llen(key)
+            assert got >= n, (key, n, got)
+
+
+def test_fsync_policy_counts(servers, tmp_path):
+    """always: one fsync per loop turn with writes (group commit), visible in
+    INFO as no pending fsync; everysec and no keep aof_last_write_status ok."""
+    for policy in ("always", "everysec", "no"):
+        srv = start(servers, ember_at(tmp_path / policy, "--appendfsync", policy))
+        c = srv.client()
+        for i in range(50):
+            c.set(f"k{i}", i)
+        assert c.config_get("appendfsync") == {"appendfsync": policy}
+        assert info(srv, "aof_last_write_status") == "ok"
+        assert srv.stop() == 0
+        srv.start()
+        assert srv.client().dbsize() == 50
+
+
+def cut_last_command(workdir, nbytes=3):
+    f = incr_files(workdir)[-1]
+    data = f.read_bytes()
+    f.write_bytes(data[:-nbytes])
+    return f, len(data)
+
+
+def test_truncated_tail_is_cut_when_aof_load_truncated(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.set("a", "1")
+    c.set("b", "2")
+    assert srv.stop() == 0
+    f, size = cut_last_command(tmp_path)
+    srv.start()
+    c = srv.client()
+    assert c.get("a") == "1" and c.get("b") is None
+    assert b"short read while loading the AOF" in srv.log_bytes()
+    c.set("c", "3")  # appends after the cut, so the file stays well-formed
+    assert srv.stop() == 0
+    srv.start()
+    assert srv.client().mget("a", "b", "c") == ["1", None, "3"]
+
+
+def test_truncated_tail_is_refused_without_aof_load_truncated(tmp_path, servers):
+    srv = start(servers, ember_at(tmp_path))
+    srv.client().set("a", "1")
+    assert srv.stop() == 0
+    cut_last_command(tmp_path)
+    bad = ember_at(tmp_path, "--aof-load-truncated", "no", name="strict")
+    with pytest.raises(Exception):
+        bad.start(attempts=1)
+    assert b"Unexpected end of file reading the append only file" in bad.log_bytes()
+
+
+def test_truncated_multi_is_reverted(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.set("a", "1")
+    p = c.pipeline(transaction=True)
+    p.set("b", "2")
+    p.set("c", "3")
+    p.execute()
+    assert srv.stop() == 0
+    f = incr_files(tmp_path)[-1]
+    data = f.read_bytes()
+    f.write_bytes(data[:data.rindex(b"*1\r\n$4\r\nEXEC")])  # MULTI without EXEC
+    srv.start()
+    assert srv.client().mget("a", "b", "c") == ["1", None, None]
+
+
+@pytest.mark.parametrize("garbage", [b"hello world\r\n", b"*2\r\n$3\r\nSET\r\nxx\r\n",
+                                     b"*1\r\n$7\r\nNOTACMD\r\n", b"\x00\xff" * 10])
+def test_corrupted_file_is_a_clear_error(servers, tmp_path, garbage):
+    srv = start(servers, ember_at(tmp_path))
+    srv.client().set("a", "1")
+    assert srv.stop() == 0
+    f = incr_files(tmp_path)[-1]
+    f.write_bytes(f.read_bytes() + garbage + b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n")
+    bad = ember_at(tmp_path, name="bad")
+    with pytest.raises(Exception):
+        bad.start(attempts=1)
+    assert bad.returncode not in (None, 0) or not bad.alive()
+    log = bad.log_bytes()
+    assert b"Bad file format reading the append only file" in log or b"Unknown command" in log
+    assert b"Segmentation" not in log and b"AddressSanitizer" not in log
+
+
+def test_bad_manifest_is_a_clear_error(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    assert srv.stop() == 0
+    (aof_dir(tmp_path) / "appendonly.aof.manifest").write_text("file x seq y\n")
+    bad = ember_at(tmp_path, name="bad")
+    with pytest.raises(Exception):
+        bad.start(attempts=1)
+    assert b"Invalid AOF manifest file format" in bad.log_bytes()
+
+#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+#Rewrite
+
+
+def test_bgrewriteaof_under_load_keeps_every_write(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.mset({f"pre{i}": i for i in range(2000)})
+    stop = threading.Event()
+    acks = [dict() for _ in range(3)]
+    threads = [threading.Thread(target=writer, args=(srv, f"w{i}", stop, acks[i]))
+               for i in range(3)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: all(len(a) == 2 for a in acks), "the writers")
+    assert c.bgrewriteaof() in (True, "Background append only file rewriting started")
+    wait_for(lambda: info(srv, "aof_rewrites") == 1, "the rewrite to finish")
+    mark = [dict(a) for a in acks]
+    wait_for(lambda: all(a[k] > m[k] + 10 for a, m in zip(acks, mark) for k in m),
+             "more writes after the rewrite")
+    stop.set()
+    for t in threads:
+        t.join()
+    names = sorted(p.name for p in aof_dir(tmp_path).iterdir())
+    assert names == ["appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof",
+                     "appendonly.aof.manifest"]
+    assert (aof_dir(tmp_path) / "appendonly.aof.manifest").read_text() == (
+        "file appendonly.aof.2.base.rdb seq 2 type b\n"
+        "file appendonly.aof.2.incr.aof seq 2 type i\n")
+    assert info(srv, "aof_last_bgrewrite_status") == "ok"
+    assert srv.stop() == 0
+    srv.start()
+    c = srv.client()
+    assert c.dbsize() == 2000 + 6
+    for a in acks:
+        for key, n in a.items():
+            got = int(c.get(key)) if key.endswith(":ctr") else c.llen(key)
+            assert got in (n, n + 1), (key, n, got)
+
+
+def test_bgrewriteaof_replies_like_redis(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.mset({f"k{i}": "x" * 100 for i in range(20000)})
+    c.bgrewriteaof()
+    if info(srv, "aof_rewrite_in_progress"):
+        with pytest.raises(redis.ResponseError,
+                           match="^Background append only file rewriting already in progress"):
+            c.bgrewriteaof()
+    wait_for(lambda: info(srv, "aof_rewrite_in_progress") == 0, "the rewrite")
+    assert info(srv, "aof_rewrites") == 1
+
+
+def test_config_set_appendonly_yes_writes_a_base(servers, tmp_path):
+    srv = start(servers, Server("ember", ember_binary(), ["--save", ""], tmp_path))
+    c = srv.client()
+    c.set("before", "1")
+    assert info(srv, "aof_enabled") == 0
+    assert c.config_set("appendonly", "yes")
+    wait_for(lambda: info(srv, "aof_rewrites") == 1, "the first rewrite")
+    c.set("after", "2")
+    assert (aof_dir(tmp_path) / "appendonly.aof.manifest").exists()
+    assert srv.stop() == 0
+    again = start(servers, ember_at(tmp_path, name="again"))
+    assert again.client().mget("before", "after") == ["1", "2"]
+    assert again.client().config_set("appendonly", "no")
+    assert info(again, "aof_enabled") == 0
+
+
+def test_auto_rewrite_on_growth(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path, "--auto-aof-rewrite-min-size", "100kb",
+                                  "--auto-aof-rewrite-percentage", "100"))
+    c = srv.client()
+    for i in range(300):
+        c.set(f"k{i % 10}", "x" * 1000)
+    wait_for(lambda: info(srv, "aof_rewrites") >= 1, "an automatic rewrite")
+    assert srv.stop() == 0
+    srv.start()
+    assert srv.client().dbsize() == 10
+
+
+def test_info_persistence_aof_fields(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    i = srv.client().info("persistence")
+    for f in ("aof_enabled", "aof_rewrite_in_progress", "aof_rewrite_scheduled",
+              "aof_last_rewrite_time_sec", "aof_current_rewrite_time_sec",
+              "aof_last_bgrewrite_status", "aof_rewrites", "aof_rewrites_consecutive_failures",
+              "aof_last_write_status", "aof_last_cow_size", "aof_current_size", "aof_base_size",
+              "aof_pending_rewrite", "aof_buffer_length", "aof_pending_bio_fsync",
+              "aof_delayed_fsync"):
+        assert f in i, f
+
+
+def test_config_directives(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    got = c.config_get("a*")
+    for k, v in {"appendonly": "yes", "appendfsync": "everysec",
+                 "appendfilename": "appendonly.aof", "appenddirname": "appendonlydir",
+                 "auto-aof-rewrite-percentage": "100", "auto-aof-rewrite-min-size": "67108864",
+                 "aof-load-truncated": "yes", "aof-use-rdb-preamble": "yes",
+                 "aof-timestamp-enabled": "no"}.items():
+        assert got[k] == v, k
+    assert c.config_set("appendfsync", "always")
+    with pytest.raises(redis.ResponseError, match="appendfilename"):
+        c.config_set("appendfilename", "x.aof")
