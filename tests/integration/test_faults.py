@@ -481,6 +481,70 @@ def test_maxclients_above_the_fd_limit(tmp_path):
         assert served >= 200 and served + refused + dropped == 300
 
 
+def ping_outcome(sock, timeout=2.0):
+    """PING on a fresh connection: b"+PONG\\r\\n", the server's error, or
+    b"" when it closed (or reset) the connection without a word."""
+    sock.settimeout(timeout)
+    try:
+        sock.sendall(b"PING\r\n")
+        got = b""
+        while not got.endswith(b"\r\n"):
+            chunk = sock.recv(100)
+            if not chunk:
+                break
+            got += chunk
+        return got
+    except (ConnectionResetError, BrokenPipeError):
+        return b""
+
+
+def test_accept_recovers_when_descriptors_free_up(tmp_path):
+    """The server may open 64 descriptors and maxclients is 10000, so accept()
+    fails with EMFILE long before maxclients: connections past the limit are
+    turned away (libuv's reserve-descriptor trick accepts and closes them, so
+    the backlog does not spin the loop), the clients already connected keep
+    being served, and once some leave a new connection is served again."""
+    if SELFTEST:
+        pytest.skip("ember-specific: Redis lowers maxclients to the descriptor limit instead")
+    srv = limited_server("ember-emfile", ember_binary(), ["--maxclients", "10000"], tmp_path, 64)
+    srv.start()
+    conns = []
+    try:
+        outcomes = []
+        for _ in range(100):
+            s = connect(srv.port)
+            conns.append(s)
+            outcomes.append(ping_outcome(s))
+        served = [s for s, o in zip(conns, outcomes) if o == b"+PONG\r\n"]
+        turned_away = len(conns) - len(served)
+        print(f"\n[faults] descriptor limit 64: {len(served)} of 100 connections served, "
+              f"{turned_away} turned away")
+        assert 30 <= len(served) < 64 and turned_away > 0
+        assert outcomes[:len(served)] == [b"+PONG\r\n"] * len(served)  # then only refusals
+        for s in served:  # everyone admitted is still served
+            assert ping_outcome(s) == b"+PONG\r\n"
+        for s in served[:10]:
+            rst_close(s)
+        keep = served[10:]
+        deadline = time.monotonic() + 10
+        while True:  # the server sees the 10 closes on its next loop turns
+            s = connect(srv.port)
+            conns.append(s)
+            if ping_outcome(s) == b"+PONG\r\n":
+                break
+            assert time.monotonic() < deadline, "no connection served after 10 left"
+            time.sleep(0.05)
+        for s in keep:
+            assert ping_outcome(s) == b"+PONG\r\n"
+    finally:
+        for s in conns:
+            try:
+                rst_close(s)
+            except OSError:
+                pass
+        srv.stop_and_check()
+
+
 # ---------------------------------------------------------------------------
 # No acknowledged write is lost
 
