@@ -12,12 +12,26 @@
  * the keys are spread later. SELECT of a db other than 0 is refused. Tests:
  * tests/integration/test_cluster.py (redis-py's RedisCluster).
  *
- * Commands whose keys follow a count (EVAL, FCALL, ZUNIONSTORE, LMPOP, ...)
- * are checked too, from a table of where the count is.
+ * Keys are found by the key specs of command_meta.c, as Redis's
+ * getKeysFromCommand does, so commands whose keys follow a count (EVAL,
+ * FCALL, ZUNIONSTORE, LMPOP, ...) and keyed subcommands are checked too. The
+ * commands queued in one MULTI must share one slot as well: each is checked
+ * when queued, multi.c folds their slots, and EXEC replies -CROSSSLOT and
+ * discards the transaction when they differ, as Redis 7.0 does.
  *
- * Not yet: CROSSSLOT across the commands of one MULTI (Redis checks them at
- * EXEC); CLUSTER HELP and
- * the admin subcommands (ADDSLOTS, MEET, SETSLOT, ...); cluster bus.
+ * The cluster-* directives Redis 7.0 accepts (cluster-config-file,
+ * cluster-node-timeout, cluster-port, cluster-announce-ip/port/bus-port/
+ * tls-port/hostname, cluster-require-full-coverage,
+ * cluster-allow-reads-when-down, cluster-allow-pubsubshard-when-down,
+ * cluster-replica-validity-factor, cluster-migration-barrier,
+ * cluster-allow-replica-migration, cluster-replica-no-failover,
+ * cluster-link-sendbuf-limit, cluster-preferred-endpoint-type) are accepted
+ * in the config file and by CONFIG GET/SET with Redis's defaults (config.c)
+ * and do nothing: with one node there is no bus to bind, no peer to time
+ * out, no file of peers to keep and no slot that can go uncovered.
+ *
+ * Not yet: CLUSTER HELP and the admin subcommands (ADDSLOTS, MEET, SETSLOT,
+ * ...); the cluster bus.
  *
  * Design for the next steps.
  *
@@ -62,8 +76,11 @@
 
 #include "ember/client.h"
 #include "ember/command.h"
+#include "ember/command_meta.h"
 #include "ember/db.h"
 #include "ember/dict.h"
+#include "ember/mem.h"
+#include "ember/multi.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 #include "ember/util.h"
@@ -106,76 +123,56 @@ unsigned cluster_keyslot(const char *key, size_t len)
     return crc16(key, len) & (CLUSTER_SLOTS - 1);
 }
 
-/* Commands whose keys follow a count (Redis's movablekeys): the count's
- * position, and whether argv[1] is a key too (the destination). */
-struct movable {
-    const char *name;
-    int numkeys_at;
-    bool dest;
-    const struct command *cmd; /* resolved on first use */
-};
-
-static struct movable movables[] = {
-    {"eval", 2, false, NULL},       {"evalsha", 2, false, NULL},    {"eval_ro", 2, false, NULL},
-    {"evalsha_ro", 2, false, NULL}, {"fcall", 2, false, NULL},      {"fcall_ro", 2, false, NULL},
-    {"zunionstore", 2, true, NULL}, {"zinterstore", 2, true, NULL}, {"zdiffstore", 2, true, NULL},
-    {"zunion", 1, false, NULL},     {"zinter", 1, false, NULL},     {"zdiff", 1, false, NULL},
-    {"zintercard", 1, false, NULL}, {"sintercard", 1, false, NULL}, {"lmpop", 1, false, NULL},
-    {"zmpop", 1, false, NULL},      {"blmpop", 2, false, NULL},     {"bzmpop", 2, false, NULL},
-};
-#define MOVABLE_COUNT (sizeof(movables) / sizeof(movables[0]))
-
-static const struct movable *find_movable(const struct command *cmd)
+/* Folds one key's slot into *slot (-1 before the first key); false when it
+ * differs from the slot already seen. */
+static bool fold_slot(struct slice key, int *slot)
 {
-    static bool resolved;
-    if (!resolved) {
-        for (size_t i = 0; i < MOVABLE_COUNT; i++) {
-            struct slice name = {movables[i].name, strlen(movables[i].name)};
-            movables[i].cmd = command_lookup(name);
-        }
-        resolved = true;
-    }
-    for (size_t i = 0; i < MOVABLE_COUNT; i++) {
-        if (movables[i].cmd == cmd) return &movables[i];
-    }
-    return NULL;
-}
-
-/* Folds argv[i]'s slot into *slot; false on a second, different slot. */
-static bool same_slot(const struct client *c, int i, int *slot)
-{
-    int s = (int)cluster_keyslot(c->argv[i].ptr, c->argv[i].len);
+    int s = (int)cluster_keyslot(key.ptr, key.len);
     if (*slot == -1) *slot = s;
     return s == *slot;
+}
+
+int cluster_command_slot(const struct command *cmd, int argc, const struct slice *argv)
+{
+    char full[128];
+    const struct command_meta *m = command_meta_find(command_fullname(cmd, full, sizeof(full)));
+    if (!command_meta_has_keys(m)) return CLUSTER_NO_KEYS;
+    /* Keys are found as Redis's getKeysFromCommand finds them: by the key
+     * specs, so counted keys (EVAL, ZUNIONSTORE, LMPOP) and subcommands
+     * (OBJECT ENCODING) are covered. A command line that does not fit its
+     * specs (a bad count) has no keys here: the command replies its own
+     * error. */
+    struct meta_key stack[32];
+    struct meta_key *keys = argc <= 32 ? stack : em_malloc(sizeof(*keys) * (size_t)argc);
+    int n = command_meta_get_keys(m, argc, argv, keys, argc);
+    int slot = -1;
+    for (int i = 0; i < n && slot != CLUSTER_CROSSSLOT; i++) {
+        if (!fold_slot(argv[keys[i].pos], &slot)) slot = CLUSTER_CROSSSLOT;
+    }
+    if (keys != stack) em_free(keys);
+    return slot == -1 ? CLUSTER_NO_KEYS : slot;
+}
+
+static void reply_crossslot(struct client *c)
+{
+    reply_error(c, "CROSSSLOT Keys in request don't hash to the same slot");
 }
 
 bool cluster_check_keys_or_reply(struct client *c, const struct command *cmd)
 {
     if (!server.cfg.cluster_enabled) return true;
-    int slot = -1;
-    bool ok = true;
-    const struct movable *m = cmd->parent == NULL ? find_movable(cmd) : NULL;
-    if (m != NULL) {
-        /* A bad count is the command's own error, so it is left to it. */
-        long long n;
-        if (m->numkeys_at < c->argc &&
-            str_to_ll(c->argv[m->numkeys_at].ptr, c->argv[m->numkeys_at].len, &n) && n > 0 &&
-            n <= c->argc - m->numkeys_at - 1) {
-            if (m->dest) ok = same_slot(c, 1, &slot);
-            for (int i = m->numkeys_at + 1; ok && i <= m->numkeys_at + n; i++) {
-                ok = same_slot(c, i, &slot);
-            }
-        }
-    } else if (cmd->first_key > 0) {
-        int last = cmd->last_key < 0 ? c->argc + cmd->last_key : cmd->last_key;
-        if (last >= c->argc) last = c->argc - 1;
-        int step = cmd->key_step > 0 ? cmd->key_step : 1;
-        for (int i = cmd->first_key; ok && i <= last; i += step) {
-            ok = same_slot(c, i, &slot);
-        }
+    /* EXEC: the queued commands together must use one slot (Redis's
+     * getNodeByQuery treats a transaction as one command); the transaction
+     * is discarded. Each was already checked alone when it was queued. */
+    if (cmd->parent == NULL && strcmp(cmd->name, "exec") == 0 && (c->flags & CLIENT_MULTI)) {
+        if (!multi_crossslot(c)) return true;
+        multi_discard(c);
+        reply_crossslot(c);
+        return false;
     }
-    if (!ok) reply_error(c, "CROSSSLOT Keys in request don't hash to the same slot");
-    return ok;
+    if (cluster_command_slot(cmd, c->argc, c->argv) != CLUSTER_CROSSSLOT) return true;
+    reply_crossslot(c);
+    return false;
 }
 
 /* ---- This node ---- */

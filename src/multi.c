@@ -8,6 +8,7 @@
 #include "ember/multi.h"
 
 #include "ember/client.h"
+#include "ember/cluster.h"
 #include "ember/command.h"
 #include "ember/db.h"
 #include "ember/dict.h"
@@ -77,7 +78,10 @@ void multi_teardown(void)
 
 static struct multi_state *state_of(struct client *c)
 {
-    if (c->multi == NULL) c->multi = em_calloc(1, sizeof(*c->multi));
+    if (c->multi == NULL) {
+        c->multi = em_calloc(1, sizeof(*c->multi));
+        c->multi->slot = -1;
+    }
     return c->multi;
 }
 
@@ -89,6 +93,11 @@ void multi_queue(struct client *c, struct command *cmd)
     if (m->count == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 8;
         m->cmds = em_realloc(m->cmds, (size_t)m->cap * sizeof(*m->cmds));
+    }
+    if (server.cfg.cluster_enabled && !m->crossslot) {
+        int slot = cluster_command_slot(cmd, c->argc, c->argv);
+        if (slot >= 0 && m->slot >= 0 && slot != m->slot) m->crossslot = true;
+        if (slot >= 0) m->slot = slot;
     }
     struct multi_cmd *q = &m->cmds[m->count++];
     q->cmd = cmd;
@@ -106,6 +115,13 @@ void multi_flag_error(struct client *c)
     if (c->flags & CLIENT_MULTI) state_of(c)->dirty_exec = true;
 }
 
+/* A transaction already doomed by a queueing error gets EXECABORT rather
+ * than CROSSSLOT, as from redis-server. */
+bool multi_crossslot(struct client *c)
+{
+    return c->multi != NULL && c->multi->crossslot && !c->multi->dirty_exec;
+}
+
 static void free_queue(struct multi_state *m)
 {
     for (int i = 0; i < m->count; i++) {
@@ -117,6 +133,8 @@ static void free_queue(struct multi_state *m)
     m->cmds = NULL;
     m->count = m->cap = 0;
     m->dirty_exec = false;
+    m->crossslot = false;
+    m->slot = -1;
 }
 
 /* ---- Watching ---- */
@@ -249,6 +267,11 @@ static void end_transaction(struct client *c)
     c->flags &= ~(unsigned)CLIENT_MULTI;
 }
 
+void multi_discard(struct client *c)
+{
+    end_transaction(c);
+}
+
 /* DISCARD */
 static void cmd_discard(struct client *c)
 {
@@ -296,6 +319,8 @@ static void cmd_exec(struct client *c)
     int count = m->count;
     m->cmds = NULL;
     m->count = m->cap = 0;
+    m->crossslot = false;
+    m->slot = -1;
     unwatch_all(c);
     c->flags &= ~(unsigned)CLIENT_MULTI;
 

@@ -11,17 +11,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CLUSTER_SLOTS 16384
+#define CLUSTER_SLOTS     16384
+#define CLUSTER_NO_KEYS   (-1) /* cluster_command_slot: the command has no keys */
+#define CLUSTER_CROSSSLOT (-2) /* its keys map to different slots */
 
 struct client;
 struct command;
+struct slice;
 
 /* Redis's key hash slot: CRC16 (XMODEM) of the key, or of the text between
  * the first '{' and the next '}' when that is not empty, modulo 16384. */
 unsigned cluster_keyslot(const char *key, size_t len);
 
+/* The one slot all keys of the command line argv[0..argc) map to (keys found
+ * by the command's key specs), CLUSTER_NO_KEYS, or CLUSTER_CROSSSLOT. */
+int cluster_command_slot(const struct command *cmd, int argc, const struct slice *argv);
+
 /* In cluster mode, replies -CROSSSLOT and returns false when cmd's keys in
- * c->argv (by first_key/last_key/key_step) map to more than one slot. */
+ * c->argv map to more than one slot; for EXEC, when the queued commands
+ * together do (the transaction is then discarded). */
 bool cluster_check_keys_or_reply(struct client *c, const struct command *cmd);
 
 /* The node's 40-hex-digit id, drawn at random once per process. */

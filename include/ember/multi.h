@@ -24,6 +24,8 @@ struct multi_state {
     int cap;
     bool dirty_exec; /* a command was refused while queueing: EXECABORT */
     bool dirty_cas;  /* a watched key changed: EXEC returns nil */
+    bool crossslot;  /* cluster mode: queued commands use different slots */
+    int slot;        /* cluster mode: the slot of the queued keys, -1 none yet */
     struct watched_key *watched;
     int watched_count;
     int watched_cap;
@@ -36,6 +38,10 @@ void multi_teardown(void);
 void multi_queue(struct client *c, struct command *cmd);
 /* Marks the client's open transaction as failed (a queueing error). */
 void multi_flag_error(struct client *c);
+/* Cluster mode: true if the queued commands' keys map to different slots. */
+bool multi_crossslot(struct client *c);
+/* Ends the client's transaction without running it (EXEC refused). */
+void multi_discard(struct client *c);
 
 /* Keyspace hooks. */
 void multi_touch_key(struct db *db, struct slice key);

@@ -12,7 +12,7 @@ import pytest
 import redis
 from redis.cluster import RedisCluster
 
-from harness import HOST, SELFTEST, free_port
+from harness import HOST, SELFTEST, RawConn, free_port
 from test_walkthrough import WALKTHROUGH_EXPECTED
 
 CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot"
@@ -221,6 +221,54 @@ def test_rules_same_as_redis(node, ref_node):
     assert _cluster_rules(node.port) == _cluster_rules(ref_node.port)
 
 
+# Transactions: each queued command is checked alone (a cross-slot one dooms
+# the transaction: EXECABORT), and EXEC checks the queued commands together:
+# keys of different slots make it reply -CROSSSLOT and discard the queue.
+MULTI_SCRIPT = [
+    ("MULTI",), ("SET", "a", "1"), ("SET", "b", "2"), ("EXEC",), ("GET", "a"),
+    ("MULTI",), ("SET", "{x}a", "1"), ("SET", "{x}b", "2"), ("EXEC",), ("GET", "{x}a"),
+    ("MULTI",), ("MSET", "a", "1", "b", "2"), ("SET", "c", "3"), ("EXEC",),
+    ("MULTI",), ("PING",), ("EXEC",),
+    ("MULTI",), ("SET", "a", "1"), ("GET", "a"), ("DEL", "b"), ("EXEC",), ("GET", "a"),
+    ("MULTI",), ("SET", "a", "1"), ("EVAL", "return 1", "1", "b"), ("EXEC",),
+    ("MULTI",), ("SET", "a", "1"), ("EVAL", "return 1", "1", "a"), ("INCR", "a"), ("EXEC",),
+    ("MULTI",), ("SET", "a", "1"), ("PING",), ("ZUNIONSTORE", "a", "1", "a"), ("EXEC",),
+    ("MULTI",), ("SET", "a", "1"), ("OBJECT", "ENCODING", "b"), ("EXEC",),
+    ("MULTI",), ("SET", "a", "1"), ("SET", "b", "1"), ("DISCARD",),
+    ("MULTI",), ("GET", "{x}a"), ("EXEC",),
+    ("WATCH", "a"), ("MULTI",), ("SET", "a", "1"), ("SET", "b", "1"), ("EXEC",),
+    ("MULTI",), ("SET", "a", "1"), ("NOSUCH",), ("SET", "b", "1"), ("EXEC",),
+    ("EXEC",),
+]
+
+
+def _multi_replies(port):
+    with RawConn(port) as c:
+        return [c.call(*args) for args in MULTI_SCRIPT]
+
+
+def test_multi_crossslot_same_as_redis(node, ref_node):
+    ours, theirs = _multi_replies(node.port), _multi_replies(ref_node.port)
+    assert ours == theirs
+    assert ours[3] == b"-" + CROSSSLOT.encode() + b"\r\n" and ours[4] == b"$-1\r\n"
+    assert ours[8] == b"*2\r\n+OK\r\n+OK\r\n"
+
+
+def test_multi_crossslot_through_redis_py(node):
+    r = redis.Redis(host="127.0.0.1", port=node.port, decode_responses=True)
+    try:
+        pipe = r.pipeline(transaction=True)
+        pipe.set("{user1}:a", "1").incr("{user1}:n").get("{user1}:a")
+        assert pipe.execute() == [True, 1, "1"]
+        pipe = r.pipeline(transaction=True)
+        pipe.set("x", "1").set("y", "2")
+        with pytest.raises(redis.ResponseError, match="^" + CROSSSLOT):
+            pipe.execute()
+        assert r.get("x") is None and r.get("y") is None
+    finally:
+        r.close()
+
+
 KEYS = ["", "a", "foo", "foo{bar}", "{bar}zap", "{}x", "{a}}", "a{}{b}", "{", "}", "{{a}}",
         "user:{1000}:name", "x" * 300, "\u00e9t\u00e9", "123456789"]
 
@@ -315,6 +363,63 @@ def test_disabled_same_as_redis(r, redis_ref):
         ref.close()
 
 
+# The cluster-* directives of Redis 7.0, each away from its default: accepted
+# in the config file, reported by CONFIG GET as redis-server reports them,
+# settable where Redis allows it, and without effect on one node.
+CLUSTER_DIRECTIVES = """
+cluster-enabled yes
+cluster-config-file nodes-test.conf
+cluster-node-timeout 5000
+cluster-port 0
+cluster-announce-ip 10.0.0.7
+cluster-announce-port 7000
+cluster-announce-bus-port 17000
+cluster-announce-tls-port 0
+cluster-announce-hostname node-a.example
+cluster-preferred-endpoint-type hostname
+cluster-require-full-coverage no
+cluster-allow-reads-when-down yes
+cluster-allow-pubsubshard-when-down no
+cluster-replica-validity-factor 3
+cluster-migration-barrier 2
+cluster-allow-replica-migration no
+cluster-replica-no-failover yes
+cluster-link-sendbuf-limit 1mb
+"""
+
+
+def test_cluster_directives_same_as_redis(start_ember, start_redis, tmp_path):
+    conf = tmp_path / "cluster.conf"
+    conf.write_text(CLUSTER_DIRECTIVES)
+    port = free_port()
+    while port > 55535:  # redis's cluster bus is port + 10000
+        port = free_port()
+    ref = start_redis(str(conf), "--port", port, "--bind", HOST, port=port)
+    ours = start_ember(str(conf))
+    got = []
+    for srv in (ours, ref):
+        r = redis.Redis(host="127.0.0.1", port=srv.port, decode_responses=True)
+        try:
+            cfg = r.config_get("cluster*")
+            r.config_set("cluster-node-timeout", "7000")
+            r.config_set("cluster-allow-reads-when-down", "no")
+            cfg2 = r.config_get("cluster-node-timeout cluster-allow-reads-when-down")
+            try:
+                r.config_set("cluster-port", "1234")
+            except redis.ResponseError as e:
+                immutable = str(e)
+            got.append((cfg, cfg2, immutable))
+        finally:
+            r.close()
+    assert got[0] == got[1]
+    assert got[0][0]["cluster-announce-hostname"] == "node-a.example"
+    assert got[0][0]["cluster-link-sendbuf-limit"] == "1048576"
+    assert len(got[0][0]) == 20
+    # The node still owns every slot and serves commands.
+    assert raw(ours.port, "CLUSTER", "INFO").startswith("cluster_state:ok")
+    assert raw(ours.port, "SET", "k", "v") == "OK"
+
+
 def test_cluster_enabled_is_immutable(node):
     r = redis.Redis(host="127.0.0.1", port=node.port, decode_responses=True)
     try:
@@ -326,13 +431,13 @@ def test_cluster_enabled_is_immutable(node):
 
 
 # ---------------------------------------------------------------------------
-# ioredis's Cluster (optional: needs node and ioredis, e.g.
-# `npm install ioredis` in a directory named by NODE_PATH=<dir>/node_modules)
+# ioredis's Cluster (npm installs ioredis@5 into a temporary directory, as
+# test_scripting_ioredis.py does; skipped only without node and npm)
 
 
 IOREDIS_SCRIPT = r"""
 const Redis = require("ioredis");
-const c = new Redis.Cluster([{ host: "127.0.0.1", port: Number(process.argv[1]) }]);
+const c = new Redis.Cluster([{ host: "127.0.0.1", port: Number(process.argv[2]) }]);
 (async () => {
   const out = [];
   out.push(await c.set("key-name", "string"), await c.get("key-name"));
@@ -341,23 +446,55 @@ const c = new Redis.Cluster([{ host: "127.0.0.1", port: Number(process.argv[1]) 
   out.push(await c.expire("key-name", 3600), await c.ttl("key-name"));
   try { await c.mset("a", 1, "b", 2); } catch (e) { out.push(e.message); }
   out.push(c.nodes("master").length);
+  // A pipeline over one slot, a transaction over one slot, and one over two.
+  out.push(await c.pipeline().set("{p}1", "x").incr("{p}n").get("{p}1").exec());
+  out.push(await c.multi().set("{t}a", "1").incr("{t}n").exec());
+  try { await c.multi().set("{t}a", "1").set("{u}b", "2").exec(); }
+  catch (e) { out.push(e.message); }
+  // SCAN through the one master's stream.
+  for (let i = 0; i < 30; i++) await c.set(`scan:${i}`, i);
+  const seen = new Set();
+  await new Promise((resolve, reject) => {
+    const s = c.nodes("master")[0].scanStream({ match: "scan:*", count: 7 });
+    s.on("data", (keys) => keys.forEach((k) => seen.add(k)));
+    s.on("end", resolve);
+    s.on("error", reject);
+  });
+  out.push(seen.size);
   console.log(JSON.stringify(out));
   c.disconnect();
 })().catch(e => { console.error(e); process.exit(1); });
 """
 
 
-def test_ioredis_cluster_connects(node):
+@pytest.fixture(scope="module")
+def ioredis_dir(tmp_path_factory):
     import shutil
     import subprocess
-    nodejs = shutil.which("node")
-    if nodejs is None or subprocess.run([nodejs, "-e", "require('ioredis')"],
-                                        capture_output=True).returncode != 0:
-        pytest.skip("node with ioredis is not available (set NODE_PATH)")
-    res = subprocess.run([nodejs, "-e", IOREDIS_SCRIPT, str(node.port)], capture_output=True,
-                         text=True, timeout=30)
-    assert res.returncode == 0, res.stderr
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node or npm is not installed: the ioredis test needs both")
+    d = tmp_path_factory.mktemp("ioredis-cluster")
+    try:
+        res = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "ioredis@5"], cwd=d,
+                             capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        pytest.skip("npm install ioredis timed out")
+    if res.returncode != 0:
+        pytest.skip(f"npm install ioredis failed (exit {res.returncode}): {res.stderr.strip()[-300:]}")
+    (d / "prog.js").write_text(IOREDIS_SCRIPT)
+    return d
+
+
+def test_ioredis_cluster_connects(node, ioredis_dir):
     import json
+    import subprocess
+    res = subprocess.run(["node", "prog.js", str(node.port)], cwd=ioredis_dir, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout) == [
         "OK", "string", 3, ["a", "b", "c"], 2, {"key_1": "val_1", "key_n": "val_n"}, 1, 3600,
-        CROSSSLOT, 1]
+        CROSSSLOT, 1,
+        [[None, "OK"], [None, 1], [None, "x"]],
+        [[None, "OK"], [None, 1]],
+        CROSSSLOT,
+        30]
