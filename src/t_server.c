@@ -1498,7 +1498,14 @@ static void config_rewrite_cmd(struct client *c)
         reply_error(c, "ERR The server is running without a config file");
         return;
     }
-    reply_error(c, "ERR Rewriting config file: CONFIG REWRITE is not supported by ember yet");
+    char err[256];
+    if (config_rewrite(&server.cfg, server.config_file, NULL, 0, err, sizeof(err)) < 0) {
+        log_warn("CONFIG REWRITE failed: %s", err);
+        reply_error_fmt(c, "ERR Rewriting config file: %s", err);
+        return;
+    }
+    log_notice("CONFIG REWRITE executed with success.");
+    reply_ok(c);
 }
 
 static void config_help(struct client *c)
