@@ -1208,13 +1208,24 @@ static void info_cpu(struct sbuf *b)
               tv_seconds(children.ru_utime));
 }
 
+static int error_stat_cmp(const void *a, const void *b)
+{
+    const struct error_stat *x = *(const struct error_stat *const *)a;
+    const struct error_stat *y = *(const struct error_stat *const *)b;
+    return strcmp(x->code, y->code);
+}
+
+/* Sorted by error code: Redis keeps them in a rax. */
 static void info_errorstats(struct sbuf *b)
 {
+    const struct error_stat *sorted[SERVER_ERRORSTATS_MAX];
+    int n = server.errorstat_count;
+    for (int i = 0; i < n; i++)
+        sorted[i] = &server.errorstats[i];
+    qsort(sorted, (size_t)n, sizeof(sorted[0]), error_stat_cmp);
     sb_printf(b, "# Errorstats\r\n");
-    for (int i = 0; i < server.errorstat_count; i++) {
-        sb_printf(b, "errorstat_%s:count=%lld\r\n", server.errorstats[i].code,
-                  server.errorstats[i].count);
-    }
+    for (int i = 0; i < n; i++)
+        sb_printf(b, "errorstat_%s:count=%lld\r\n", sorted[i]->code, sorted[i]->count);
 }
 
 static void info_keyspace(struct sbuf *b)
