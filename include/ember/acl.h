@@ -1,12 +1,14 @@
 /* acl.h: users, passwords and permissions (Redis 7.0's ACL, the common part).
  *
- * Every connection acts as a user. It starts as "default", whose password is
- * requirepass (auth.c keeps that one: CONFIG SET requirepass changes it) and
- * whose permissions ACL SETUSER default may narrow. Other users are made with
- * ACL SETUSER name on >password ~keys* &channels +@category -command and
- * picked with AUTH name password (or HELLO ... AUTH name password). Before a
- * command runs, dispatch asks acl_check_or_reply() whether the client's user
- * may run it on those keys and channels.
+ * Every connection acts as a user. It starts as "default", a user like the
+ * others (ACL SETUSER default ... changes its passwords, on/off state and
+ * permissions) whose password requirepass sets, as in Redis: CONFIG SET
+ * requirepass replaces its passwords (or makes it nopass when empty). Other
+ * users are made with ACL SETUSER name on >password ~keys* &channels
+ * +@category -command and picked with AUTH name password (or HELLO ... AUTH
+ * name password). Before a command runs, dispatch asks acl_check_or_reply()
+ * whether the client's user may run it on those keys and channels, and
+ * skips the question while acl_enforced is false. Denials go to ACL LOG.
  *
  * Not implemented: selectors "(...)", an ACL file (ACL LOAD/SAVE answer
  * that none is configured), `user` lines in the config file. Key
