@@ -2,9 +2,11 @@
 # deps.sh: install what ember needs on Debian 12, only what is missing.
 #
 #   scripts/deps.sh build   compiler, cmake, pkg-config, libuv, jemalloc
-#   scripts/deps.sh test    the above plus cmocka, clang, redis-server and
-#                           redis-tools (the reference server and its tools),
-#                           python3-redis and python3-pytest
+#   scripts/deps.sh test    the above plus cmocka, clang with its libFuzzer
+#                           runtime (libclang-rt-14-dev, only a recommendation
+#                           of clang), cppcheck and clang-tidy (scripts/lint.sh),
+#                           redis-server and redis-tools (the reference server
+#                           and its tools), python3-redis and python3-pytest
 #
 # Uses apt-get as root (or through sudo). Installing redis-server must not
 # start Debian's service on port 6379, which ember itself wants: a temporary
@@ -15,8 +17,8 @@ kind=${1:-build}
 pkgs=(build-essential cmake pkg-config git libuv1-dev libjemalloc-dev
       liblua5.1-0-dev lua-cjson-dev lua-bitop-dev)
 if [ "$kind" = test ]; then
-    pkgs+=(libcmocka-dev clang redis-server redis-tools python3 python3-redis python3-pytest procps
-           nutcracker)
+    pkgs+=(libcmocka-dev clang libclang-rt-14-dev cppcheck clang-tidy redis-server redis-tools
+           python3 python3-redis python3-pytest procps nutcracker)
 fi
 
 missing=()

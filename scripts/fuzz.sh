@@ -2,8 +2,9 @@
 # fuzz.sh: build the libFuzzer targets (tests/fuzz/fuzz_*.c) with clang and
 # run them.
 #
-#   scripts/fuzz.sh                  short run, part of the test command:
-#                                    FUZZ_SECONDS (default 10) per target
+#   scripts/fuzz.sh                  short run, part of the test command
+#                                    (scripts/test.sh): FUZZ_SECONDS (default
+#                                    20) per target
 #   scripts/fuzz.sh --long           the documented long run: 10 million
 #                                    executions per target (FUZZ_RUNS)
 #   scripts/fuzz.sh [--long] fuzz_glob fuzz_resp ...   only these targets
@@ -32,8 +33,12 @@ for a in "$@"; do
     *) targets+=("$a") ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_resp fuzz_glob fuzz_numbers fuzz_server fuzz_rdb)
-seconds=${FUZZ_SECONDS:-10}
+if [ ${#targets[@]} -eq 0 ]; then # every tests/fuzz/fuzz_*.c
+    for f in "$root"/tests/fuzz/fuzz_*.c; do
+        targets+=("$(basename "$f" .c)")
+    done
+fi
+seconds=${FUZZ_SECONDS:-20}
 runs=${FUZZ_RUNS:-10000000}
 
 if ! command -v clang >/dev/null 2>&1; then
@@ -65,8 +70,10 @@ for t in "${targets[@]}"; do
     echo "== $t ($mode): log $log"
     before=$(find "$art" -type f | wc -l)
     rc=0
+    dirs=("$work")
+    [ -d "$seeds" ] && dirs+=("$seeds")
     nice -n 10 "$dir/$t" "${limit[@]}" -timeout=$timeout -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$art/" "$work" "$seeds" >"$log" 2>&1 || rc=$?
+        -print_final_stats=1 -artifact_prefix="$art/" "${dirs[@]}" >"$log" 2>&1 || rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
     found=$(($(find "$art" -type f | wc -l) - before)) # crash-, timeout-, leak-, oom-*

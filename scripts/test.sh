@@ -4,8 +4,12 @@
 #      driving the real binary, including differential runs against Debian's
 #      redis-server);
 #   2. Asan build (AddressSanitizer + UndefinedBehaviorSanitizer, no
-#      jemalloc): the same suite; any sanitizer report or leak fails it.
-# Set EMBER_TEST_QUICK=1 to skip the Asan pass while developing.
+#      jemalloc): the same suite; any sanitizer report or leak fails it;
+#   3. a short fuzz run (scripts/fuzz.sh: every libFuzzer target for
+#      FUZZ_SECONDS, 20 s, from the seed corpus in tests/fuzz/corpus) when
+#      clang is installed (deps.sh installs it); a crash, hang or leak fails.
+# Set EMBER_TEST_QUICK=1 to skip the Asan pass and the fuzz run while
+# developing (EMBER_TEST_FUZZ=0 skips only the fuzz run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh" test
@@ -24,5 +28,12 @@ if [ "${EMBER_TEST_QUICK:-0}" != 1 ]; then
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     run_suite Asan "$root/build-asan"
+fi
+if [ "${EMBER_TEST_QUICK:-0}" != 1 ] && [ "${EMBER_TEST_FUZZ:-1}" != 0 ]; then
+    if command -v clang >/dev/null 2>&1; then
+        FUZZ_SECONDS=${FUZZ_SECONDS:-20} "$root/scripts/fuzz.sh"
+    else
+        echo "== fuzz: skipped, clang is not installed (scripts/deps.sh test installs it)"
+    fi
 fi
 echo "== all tests passed"
