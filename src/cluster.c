@@ -9,8 +9,25 @@
  * is 40 random hex digits drawn once per process. Every command whose keys
  * hash to different slots is refused with -CROSSSLOT before it runs, as a
  * real cluster node does, so an application tested here keeps working when
- * the keys are spread later. SELECT of a db other than 0 is refused. Tests:
- * tests/integration/test_cluster.py (redis-py's RedisCluster).
+ * the keys are spread later. SELECT of a db other than 0 is refused.
+ *
+ * The tests that show it (tests/integration/test_cluster.py): redis-py's
+ * RedisCluster runs the walkthrough, a pipeline, SCAN and a Lock
+ * (test_walkthrough_through_redis_cluster, test_pipeline,
+ * test_scan_iteration, test_lock); ioredis's Cluster runs the walkthrough, a
+ * pipeline, MULTI and a SCAN stream (test_ioredis_cluster_connects); replies
+ * equal a redis-server 7.0 cluster node's for the CLUSTER subcommands, the
+ * CROSSSLOT rules and transactions (test_shapes_same_as_redis,
+ * test_rules_same_as_redis, test_multi_crossslot_same_as_redis,
+ * test_keyslot_same_as_redis) and for the cluster-* directives
+ * (test_cluster_directives_same_as_redis).
+ *
+ * Through twemproxy no code is needed: ember is a plain Redis to the proxy.
+ * test_twemproxy.py runs the walkthrough through nutcracker, shows keys
+ * spread over three instances and MSET/MGET/DEL split and merged, the
+ * commands the proxy refuses (MULTI, SELECT, pub/sub, KEYS, SCAN, INFO, ...)
+ * and what a dead instance does with auto_eject_hosts on (its keys miss on
+ * the others: a cache) and off (errors for its keys only: a session store).
  *
  * Keys are found by the key specs of command_meta.c, as Redis's
  * getKeysFromCommand does, so commands whose keys follow a count (EVAL,
