@@ -24,6 +24,8 @@ MISSING_SUBCOMMANDS = {
     "cluster|meet", "cluster|replicas", "cluster|replicate", "cluster|reset",
     "cluster|saveconfig", "cluster|set-config-epoch", "cluster|setslot", "cluster|slaves",
 }
+REGENERATE = ("\n(after adding a command: tools/gen_command_meta.py --ember <build>/ember-server, "
+              "then rebuild)")
 # ember has it (Redis 7.2's CLIENT SETINFO, sent by newer clients); Redis 7.0 does not.
 EMBER_ONLY = {"client|setinfo"}
 
@@ -106,7 +108,7 @@ def test_command_info_every_command(ember, redis_ref, proto):
             ref, emb = r.call("COMMAND", "INFO", name), e.call("COMMAND", "INFO", name)
             assert ref.value[0].value is not None, f"redis has no {name}"
             compare_entries(name, ref.value[0], emb.value[0], split_info, problems, missing)
-    assert not problems, f"{len(problems)} differ:\n" + "\n".join(problems)
+    assert not problems, f"{len(problems)} differ:\n" + "\n".join(problems) + REGENERATE
     assert missing == MISSING_SUBCOMMANDS
 
 
@@ -121,7 +123,7 @@ def test_command_docs_every_command(ember, redis_ref, proto):
             (ekey, edoc), = pairs(emb)
             assert rkey == ekey == name.encode()
             compare_entries(name, rdoc, edoc, split_docs, problems, missing)
-    assert not problems, f"{len(problems)} differ:\n" + "\n".join(problems)
+    assert not problems, f"{len(problems)} differ:\n" + "\n".join(problems) + REGENERATE
     assert missing == MISSING_SUBCOMMANDS
 
 
