@@ -26,6 +26,7 @@
 #include "ember/auth.h"
 #include "ember/client.h"
 #include "ember/command.h"
+#include "ember/command_meta.h"
 #include "ember/mem.h"
 #include "ember/multi.h"
 #include "ember/reply.h"
@@ -1457,11 +1458,79 @@ static bool key_allowed(const struct acl_user *u, struct slice key, unsigned nee
     return false;
 }
 
-/* The position in argv of the first key u may not use, or 0. */
+/* Redis's ACLSelectorCheckKey: reading a key's value (ACCESS) needs R;
+ * inserting, deleting or updating needs W; a key spec with none of these
+ * (RENAME's OW destination has UPDATE, but a plain OW or RW would not)
+ * needs only a matching pattern. */
+static unsigned keyspec_need(uint16_t flags)
+{
+    unsigned need = 0;
+    if (flags & KS_ACCESS) need |= PERM_READ;
+    if (flags & (KS_INSERT | KS_DELETE | KS_UPDATE)) need |= PERM_WRITE;
+    return need;
+}
+
+/* A key spec flagged VARIABLE_FLAGS: its flags as Redis's getkeys_proc
+ * sets them for these arguments (setGetKeys, bitfieldGetKeys), or 0 when
+ * ember does not know the command. */
+static uint16_t variable_keyspec_flags(const struct command *cmd, const struct slice *argv,
+                                       int argc)
+{
+    if (cmd->parent != NULL) return 0;
+    if (strcmp(cmd->name, "set") == 0) {
+        for (int i = 3; i < argc; i++) {
+            if (slice_eq_nocase(argv[i], "get")) return KS_RW | KS_ACCESS | KS_UPDATE;
+        }
+        return KS_OW | KS_UPDATE;
+    }
+    if (strcmp(cmd->name, "bitfield") == 0) {
+        for (int i = 2; i < argc; i++) {
+            if (slice_eq_nocase(argv[i], "set") || slice_eq_nocase(argv[i], "incrby")) {
+                return KS_RW | KS_ACCESS | KS_UPDATE;
+            }
+        }
+        return KS_RO | KS_ACCESS;
+    }
+    return 0;
+}
+
+/* Keys found by Redis 7.0.15's key specs (command_meta.c), each checked
+ * with its own spec's flags, as Redis does. Returns the denied key's
+ * position, 0 if all are allowed, or -1 when the specs cannot say (no
+ * metadata, arguments that do not fit, a spec whose flags depend on the
+ * arguments such as SET ... GET, or an incomplete one such as SORT's). */
+static int keys_denied_by_specs(const struct acl_user *u, const struct command *cmd,
+                                const struct slice *argv, int argc)
+{
+    char full[128];
+    const struct command_meta *m = command_meta_find(command_fullname(cmd, full, sizeof(full)));
+    if (m == NULL) return -1;
+    struct meta_key stack_keys[32];
+    struct meta_key *keys = argc <= 32 ? stack_keys : em_malloc((size_t)argc * sizeof(*keys));
+    int n = command_meta_get_keys(m, argc, argv, keys, argc <= 32 ? 32 : argc);
+    int denied = n < 0 ? -1 : 0;
+    for (int i = 0; i < n && denied == 0; i++) {
+        uint16_t flags = keys[i].flags;
+        if (flags & KS_VARIABLE_FLAGS) flags = variable_keyspec_flags(cmd, argv, argc);
+        if (flags == 0 || (flags & KS_INCOMPLETE)) {
+            denied = -1;
+        } else if (!key_allowed(u, argv[keys[i].pos], keyspec_need(flags))) {
+            denied = keys[i].pos;
+        }
+    }
+    if (keys != stack_keys) em_free(keys);
+    return denied;
+}
+
+/* The position in argv of the first key u may not use, or 0. Key specs
+ * decide where they can; otherwise a write command needs W on every key and
+ * a read-only one R. */
 static int keys_denied_at(const struct acl_user *u, const struct command *cmd,
                           const struct slice *argv, int argc)
 {
     if (u->flags & USER_ALLKEYS) return 0;
+    int by_specs = keys_denied_by_specs(u, cmd, argv, argc);
+    if (by_specs >= 0) return by_specs;
     unsigned need = 0;
     if (cmd->flags & CMD_WRITE) need |= PERM_WRITE;
     if (cmd->flags & CMD_READONLY) need |= PERM_READ;

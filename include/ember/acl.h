@@ -10,10 +10,13 @@
  * whether the client's user may run it on those keys and channels, and
  * skips the question while acl_enforced is false. Denials go to ACL LOG.
  *
+ * Key permissions (~ and %R~ / %W~) are judged per key with Redis 7.0.15's
+ * key specs (command_meta.h): R to read a key's value, W to insert, delete
+ * or update. Where the specs cannot say (SORT's incomplete spec, arguments
+ * that do not fit), a write command needs W on every key, a read-only one R.
+ *
  * Not implemented: selectors "(...)", an ACL file (ACL LOAD/SAVE answer
- * that none is configured), `user` lines in the config file. Key
- * permissions %R~ / %W~ are judged per command (a write command needs W on
- * all its keys, a read-only one R), not per key as Redis's key specs do. */
+ * that none is configured), `user` lines in the config file. */
 #ifndef EMBER_ACL_H
 #define EMBER_ACL_H
 
