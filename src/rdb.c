@@ -1222,6 +1222,58 @@ static void insert_entry(struct db *db, struct dict_node *o)
     }
 }
 
+/* Entries parsed but not inserted yet. A load is bound by cache misses on
+ * the table (its bucket, then the chain's first node); holding a few entries
+ * back lets the loads of the next ones overlap: the bucket is prefetched when
+ * an entry is queued, its first node halfway through the queue. */
+#define LOAD_AHEAD 16
+
+struct load_queue {
+    struct {
+        struct db *db;
+        struct dict_node *o;
+        uint64_t h;
+    } e[LOAD_AHEAD];
+    unsigned head, n;
+};
+
+static struct dict_node **bucket_of(struct db *db, uint64_t h)
+{
+    const struct dict *d = &db->dict;
+    const struct dict_table *t = &d->t[dict_is_rehashing(d) ? 1 : 0];
+    return t->size ? &t->buckets[h & (t->size - 1)] : NULL;
+}
+
+static void queue_pop(struct load_queue *q)
+{
+    insert_entry(q->e[q->head].db, q->e[q->head].o);
+    q->head = (q->head + 1) % LOAD_AHEAD;
+    q->n--;
+}
+
+static void queue_push(struct load_queue *q, struct db *db, struct dict_node *o)
+{
+    if (q->n == LOAD_AHEAD) queue_pop(q);
+    unsigned i = (q->head + q->n++) % LOAD_AHEAD;
+    struct slice k = dict_node_key(o);
+    q->e[i].db = db;
+    q->e[i].o = o;
+    q->e[i].h = dict_hash(k.ptr, k.len);
+    struct dict_node **b = bucket_of(db, q->e[i].h);
+    if (b) __builtin_prefetch(b);
+    if (q->n > LOAD_AHEAD / 2) {
+        unsigned j = (q->head + q->n - 1 - LOAD_AHEAD / 2) % LOAD_AHEAD;
+        b = bucket_of(q->e[j].db, q->e[j].h);
+        if (b && *b) __builtin_prefetch(*b);
+    }
+}
+
+static void queue_flush(struct load_queue *q)
+{
+    while (q->n)
+        queue_pop(q);
+}
+
 /* A value read by load_value() as an entry named `key`, or NULL for an
  * empty container (Redis refuses or skips those). Frees sval's copy. */
 static struct dict_node *value_to_entry(struct builder *b, struct rstr *sval, struct slice key,
@@ -1238,6 +1290,93 @@ static struct dict_node *value_to_entry(struct builder *b, struct rstr *sval, st
         return NULL;
     }
     return builder_finish(b, key, expire);
+}
+
+/* The entries up to EOF (the cursor is left on the checksum). Returns the
+ * keys loaded, or -1. Entries may wait in `lq`: the caller flushes it. */
+static long long load_entries(struct rdb_in *in, struct keyspace *ks, long long now_ms,
+                              long long *expired, struct load_queue *lq)
+{
+    struct db *db = &ks->dbs[0];
+    long long expire = -1, loaded = 0;
+    for (;;) {
+        uint8_t type;
+        if (!in_byte(in, &type)) return -1;
+        if (type == RDB_OPCODE_EOF) break;
+        if (type == RDB_OPCODE_EXPIRETIME_MS || type == RDB_OPCODE_EXPIRETIME) {
+            size_t w = type == RDB_OPCODE_EXPIRETIME_MS ? 8 : 4;
+            const uint8_t *q = in_take(in, w);
+            if (!q) return -1;
+            uint64_t u = 0;
+            for (size_t k = 0; k < w; k++)
+                u |= (uint64_t)q[k] << (8 * k);
+            expire = w == 8 ? (long long)u : (long long)(int32_t)u * 1000;
+            continue;
+        }
+        if (type == RDB_OPCODE_SELECTDB) {
+            uint64_t id;
+            if (!in_len(in, &id)) return -1;
+            if (id >= (uint64_t)ks->count) {
+                in_fail(in,
+                        "FATAL: Data file was created with a Redis server configured to handle "
+                        "more than %d databases. Exiting\n",
+                        ks->count);
+                return -1;
+            }
+            db = &ks->dbs[id];
+            continue;
+        }
+        if (type == RDB_OPCODE_RESIZEDB) {
+            uint64_t a, b2;
+            if (!in_len(in, &a) || !in_len(in, &b2)) return -1;
+            continue;
+        }
+        if (type == RDB_OPCODE_AUX) {
+            if (!skip_string(in) || !skip_string(in)) return -1;
+            continue;
+        }
+        if (type == RDB_OPCODE_IDLE) {
+            uint64_t idle;
+            if (!in_len(in, &idle)) return -1;
+            continue;
+        }
+        if (type == RDB_OPCODE_FREQ) {
+            if (!in_take(in, 1)) return -1;
+            continue;
+        }
+        if (type == RDB_OPCODE_FUNCTION2) {
+            if (!skip_string(in)) return -1; /* functions are not restored yet */
+            continue;
+        }
+        if (type == RDB_OPCODE_MODULE_AUX) {
+            in_fail(in, "Module data in RDB files is not supported");
+            return -1;
+        }
+        /* A key and its value. */
+        struct rstr key, sval;
+        if (!in_string(in, &key)) return -1;
+        struct builder b = {.type = -1};
+        if (!load_value(in, type, &b, &sval)) {
+            rstr_free(&key);
+            return -1;
+        }
+        /* An empty container comes back NULL: Redis skips it too. */
+        struct dict_node *o = value_to_entry(&b, &sval, rstr_slice(&key), expire);
+        rstr_free(&key);
+        if (o == NULL) {
+            expire = -1;
+            continue;
+        }
+        if (expire >= 0 && expire < now_ms) {
+            obj_destroy(o); /* expired while on disk: a master drops it */
+            if (expired) ++*expired;
+        } else {
+            queue_push(lq, db, o);
+            loaded++;
+        }
+        expire = -1;
+    }
+    return loaded;
 }
 
 static long long load_image(struct keyspace *ks, const uint8_t *p, size_t len, long long now_ms,
@@ -1261,93 +1400,18 @@ static long long load_image(struct keyspace *ks, const uint8_t *p, size_t len, l
         return -1;
     }
     in.pos = 9;
-    struct db *db = &ks->dbs[0];
-    long long expire = -1, loaded = 0;
-    for (;;) {
-        uint8_t type;
-        if (!in_byte(&in, &type)) return -1;
-        if (type == RDB_OPCODE_EOF) break;
-        if (type == RDB_OPCODE_EXPIRETIME_MS || type == RDB_OPCODE_EXPIRETIME) {
-            size_t w = type == RDB_OPCODE_EXPIRETIME_MS ? 8 : 4;
-            const uint8_t *q = in_take(&in, w);
-            if (!q) return -1;
-            uint64_t u = 0;
-            for (size_t k = 0; k < w; k++)
-                u |= (uint64_t)q[k] << (8 * k);
-            expire = w == 8 ? (long long)u : (long long)(int32_t)u * 1000;
-            continue;
-        }
-        if (type == RDB_OPCODE_SELECTDB) {
-            uint64_t id;
-            if (!in_len(&in, &id)) return -1;
-            if (id >= (uint64_t)ks->count) {
-                in_fail(&in,
-                        "FATAL: Data file was created with a Redis server configured to handle "
-                        "more than %d databases. Exiting\n",
-                        ks->count);
-                return -1;
-            }
-            db = &ks->dbs[id];
-            continue;
-        }
-        if (type == RDB_OPCODE_RESIZEDB) {
-            uint64_t a, b2;
-            if (!in_len(&in, &a) || !in_len(&in, &b2)) return -1;
-            continue;
-        }
-        if (type == RDB_OPCODE_AUX) {
-            if (!skip_string(&in) || !skip_string(&in)) return -1;
-            continue;
-        }
-        if (type == RDB_OPCODE_IDLE) {
-            uint64_t idle;
-            if (!in_len(&in, &idle)) return -1;
-            continue;
-        }
-        if (type == RDB_OPCODE_FREQ) {
-            if (!in_take(&in, 1)) return -1;
-            continue;
-        }
-        if (type == RDB_OPCODE_FUNCTION2) {
-            if (!skip_string(&in)) return -1; /* functions are not restored yet */
-            continue;
-        }
-        if (type == RDB_OPCODE_MODULE_AUX) {
-            in_fail(&in, "Module data in RDB files is not supported");
-            return -1;
-        }
-        /* A key and its value. */
-        struct rstr key, sval;
-        if (!in_string(&in, &key)) return -1;
-        struct builder b = {.type = -1};
-        if (!load_value(&in, type, &b, &sval)) {
-            rstr_free(&key);
-            return -1;
-        }
-        /* An empty container comes back NULL: Redis skips it too. */
-        struct dict_node *o = value_to_entry(&b, &sval, rstr_slice(&key), expire);
-        rstr_free(&key);
-        if (o == NULL) {
-            expire = -1;
-            continue;
-        }
-        if (expire >= 0 && expire < now_ms) {
-            obj_destroy(o); /* expired while on disk: a master drops it */
-            if (expired) ++*expired;
-        } else {
-            insert_entry(db, o);
-            loaded++;
-        }
-        expire = -1;
-    }
+    struct load_queue q = {0};
+    long long loaded = load_entries(&in, ks, now_ms, expired, &q);
+    queue_flush(&q);
+    if (loaded < 0) return -1;
     /* The checksum (version 5 on); zero means "not computed". */
     if (ver >= 5) {
         size_t body = in.pos;
-        const uint8_t *q = in_take(&in, 8);
-        if (!q) return -1;
+        const uint8_t *q8 = in_take(&in, 8);
+        if (!q8) return -1;
         uint64_t stored = 0;
         for (int k = 0; k < 8; k++)
-            stored |= (uint64_t)q[k] << (8 * k);
+            stored |= (uint64_t)q8[k] << (8 * k);
         /* rdbchecksum no skips the check, as Redis does. */
         if (stored != 0 && server.cfg.rdbchecksum && stored != rdb_crc64(0, p, body)) {
             in_fail(&in, "Wrong RDB checksum expected: (%016llx) got: (%016llx). Aborting now.",
