@@ -6,7 +6,8 @@
 #                           runtime (libclang-rt-14-dev, only a recommendation
 #                           of clang), cppcheck and clang-tidy (scripts/lint.sh),
 #                           redis-server and redis-tools (the reference server
-#                           and its tools), python3-redis and python3-pytest
+#                           and its tools), python3-redis and python3-pytest,
+#                           nodejs and npm (node-redis/ioredis tests)
 #
 # Uses apt-get as root (or through sudo). Installing redis-server must not
 # start Debian's service on port 6379, which ember itself wants: a temporary
@@ -19,6 +20,10 @@ pkgs=(build-essential cmake pkg-config git libuv1-dev libjemalloc-dev
 if [ "$kind" = test ]; then
     pkgs+=(libcmocka-dev clang libclang-rt-14-dev cppcheck clang-tidy redis-server redis-tools
            python3 python3-redis python3-pytest procps nutcracker)
+    # node and npm for the node-redis/ioredis tests (which npm-install the
+    # clients themselves); a nodejs build that bundles npm counts.
+    command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+    command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 
 missing=()
