@@ -31,12 +31,17 @@
 #include "ember/command.h"
 #include "ember/config.h"
 #include "ember/db.h"
+#include "ember/dict.h"
+#include "ember/hash.h"
+#include "ember/list.h"
 #include "ember/log.h"
 #include "ember/mem.h"
 #include "ember/persist.h"
 #include "ember/rdb.h"
 #include "ember/reply.h"
 #include "ember/server.h"
+#include "ember/set.h"
+#include "ember/zset.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +188,7 @@ static struct {
     long long rewrites, rewrite_failures;
     long long last_cron_ms;
     long long new_incr_seq; /* the incremental file opened for this rewrite */
+    bool base_is_rdb;       /* aof-use-rdb-preamble when the base was started */
 } aof = {.fd = -1,
          .selected_db = -1,
          .fsync_fd = -1,
@@ -354,7 +360,9 @@ static char *file_name(long long seq, char type)
 {
     char buf[512];
     if (type == 'b') {
-        snprintf(buf, sizeof(buf), "%s.%lld.base.rdb", server.cfg.appendfilename, seq);
+        /* the base's format as the child that writes it was told */
+        snprintf(buf, sizeof(buf), "%s.%lld.base.%s", server.cfg.appendfilename, seq,
+                 aof.base_is_rdb ? "rdb" : "aof");
     } else {
         snprintf(buf, sizeof(buf), "%s.%lld.incr.aof", server.cfg.appendfilename, seq);
     }
@@ -725,6 +733,9 @@ static void flush_buffer(bool force_sync)
     }
     aof.buf.len = 0;
     if (!aof.unsynced) return;
+    /* no-appendfsync-on-rewrite: while a child writes, leave the disk to it
+     * (what was written is fsynced once the option or the child goes). */
+    if (!force_sync && server.cfg.no_appendfsync_on_rewrite && aof.child) return;
     if (force_sync || server.cfg.appendfsync == FSYNC_ALWAYS) {
         thread_drain();
         if (fdatasync(aof.fd) != 0) {
@@ -769,7 +780,10 @@ static int open_incr(const char *name)
 
 /* ---- The base file ---- */
 
-/* Writes an RDB image of the keyspace to `path` (temp, fsync, rename). */
+static int write_base_commands(FILE *fp, long long now);
+
+/* Writes the keyspace to `path` (temp, fsync, rename): an RDB image, or
+ * commands with aof-use-rdb-preamble no. */
 static int write_base(const char *tmp, const char *path)
 {
     FILE *fp = fopen(tmp, "wb");
@@ -782,7 +796,8 @@ static int write_base(const char *tmp, const char *path)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     long long now = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-    int rc = rdb_save(&out, &server.ks, now);
+    int rc = server.cfg.aof_use_rdb_preamble ? rdb_save(&out, &server.ks, now)
+                                             : write_base_commands(fp, now);
     rdb_out_free(&out);
     if (rc == 0 && fflush(fp) != 0) rc = -1;
     if (rc == 0 && fsync(fileno(fp)) != 0) rc = -1;
@@ -795,6 +810,167 @@ static int write_base(const char *tmp, const char *path)
     return rc;
 }
 
+/* ---- The base file in command form (aof-use-rdb-preamble no) ---- */
+
+/* Redis's AOF_REWRITE_ITEMS_PER_CMD: a container is rebuilt by commands of
+ * at most this many elements each. */
+#define REWRITE_ITEMS_PER_CMD 64
+
+/* Collects one command's arguments: `words` leading words, then elements,
+ * emitted (and the buffer spilled to fp past 64 KB) every ITEMS elements. */
+struct cmd_writer {
+    struct bytes *out;
+    FILE *fp;
+    struct bytes args; /* the arguments' bytes, back to back */
+    size_t lens[2 + 2 * REWRITE_ITEMS_PER_CMD];
+    int argc, lead, items, per_item;
+    bool failed;
+};
+
+static void cw_spill(struct cmd_writer *w, bool all)
+{
+    if (w->out->len == 0 || (!all && w->out->len < 65536)) return;
+    if (fwrite(w->out->p, 1, w->out->len, w->fp) != w->out->len) w->failed = true;
+    w->out->len = 0;
+}
+
+static void cw_arg(struct cmd_writer *w, struct slice a)
+{
+    bytes_cat(&w->args, a.ptr, a.len);
+    w->lens[w->argc++] = a.len;
+}
+
+static void cw_emit(struct cmd_writer *w)
+{
+    if (w->items == 0) return;
+    struct slice argv[2 + 2 * REWRITE_ITEMS_PER_CMD];
+    size_t off = 0;
+    for (int i = 0; i < w->argc; i++) {
+        argv[i] = (struct slice){w->args.p + off, w->lens[i]};
+        off += w->lens[i];
+    }
+    encode_command(w->out, w->argc, argv);
+    /* Keep the leading words (name, key) for the next batch. */
+    size_t keep = 0;
+    for (int i = 0; i < w->lead; i++)
+        keep += w->lens[i];
+    w->args.len = keep;
+    w->argc = w->lead;
+    w->items = 0;
+    cw_spill(w, false);
+}
+
+static void cw_begin(struct cmd_writer *w, const char *name, struct slice key, int per_item)
+{
+    w->args.len = 0;
+    w->argc = 0;
+    w->items = 0;
+    w->per_item = per_item;
+    cw_arg(w, cslice(name));
+    cw_arg(w, key);
+    w->lead = 2;
+}
+
+static void cw_item(struct cmd_writer *w, struct slice a, const struct slice *b)
+{
+    cw_arg(w, a);
+    if (b != NULL) cw_arg(w, *b);
+    if (++w->items == REWRITE_ITEMS_PER_CMD) cw_emit(w);
+}
+
+static void rewrite_value(struct cmd_writer *w, struct dict_node *n)
+{
+    struct slice key = dict_node_key(n);
+    char buf[UTIL_LL_STR_SIZE], dbuf[64];
+    struct lp_value v;
+    switch (obj_type(n)) {
+    case OBJ_STRING: {
+        cw_begin(w, "SET", key, 1);
+        cw_item(w, obj_string(n, buf), NULL);
+        break;
+    }
+    case OBJ_LIST: {
+        cw_begin(w, "RPUSH", key, 1);
+        struct list_iter it;
+        list_iter_init(&it, obj_ptr(n), 0, true);
+        while (list_iter_next(&it, &v))
+            cw_item(w, lp_value_slice(&v, buf), NULL);
+        break;
+    }
+    case OBJ_SET: {
+        cw_begin(w, "SADD", key, 1);
+        struct set st = set_of_obj(n);
+        struct set_iter it;
+        set_iter_init(&it, &st);
+        while (set_iter_next(&it, &v))
+            cw_item(w, lp_value_slice(&v, buf), NULL);
+        set_iter_deinit(&it);
+        break;
+    }
+    case OBJ_ZSET: {
+        cw_begin(w, "ZADD", key, 2);
+        struct zset_iter it;
+        struct slice m;
+        double score;
+        zset_iter_rank(&it, obj_ptr(n), 0, false);
+        while (zset_iter_next(&it, &m, &score)) {
+            struct slice sc = {dbuf, (size_t)d_to_str(dbuf, sizeof(dbuf), score)};
+            cw_item(w, sc, &m);
+        }
+        break;
+    }
+    case OBJ_HASH: {
+        cw_begin(w, "HMSET", key, 2);
+        struct hash h = {obj_ptr(n), obj_enc(n)};
+        struct hash_iter it;
+        struct slice f, hv;
+        hash_iter_init(&it, &h);
+        while (hash_iter_next(&it, &f, &hv))
+            cw_item(w, f, &hv);
+        hash_iter_deinit(&it);
+        break;
+    }
+    default:
+        return;
+    }
+    cw_emit(w);
+}
+
+/* Writes the keyspace as commands (SELECT, SET/RPUSH/SADD/ZADD/HMSET in
+ * batches, PEXPIREAT), as Redis's rewriteAppendOnlyFileRio does. */
+static int write_base_commands(FILE *fp, long long now)
+{
+    struct bytes out = {0};
+    struct cmd_writer w = {.out = &out, .fp = fp};
+    for (int i = 0; i < server.ks.count && !w.failed; i++) {
+        struct db *db = &server.ks.dbs[i];
+        if (db_size(db) == 0) continue;
+        char num[UTIL_LL_STR_SIZE];
+        struct slice sel[2] = {SLICE_LIT("SELECT"), {num, (size_t)ll_to_str(num, sizeof(num), i)}};
+        encode_command(&out, 2, sel);
+        struct dict_iter it;
+        struct dict_node *n;
+        dict_iter_init(&it, &db->dict);
+        while ((n = dict_iter_next(&it)) != NULL && !w.failed) {
+            long long when = obj_expire(n);
+            if (when >= 0 && when < now) continue;
+            rewrite_value(&w, n);
+            if (when >= 0) {
+                char t[UTIL_LL_STR_SIZE];
+                struct slice px[3] = {SLICE_LIT("PEXPIREAT"),
+                                      dict_node_key(n),
+                                      {t, (size_t)ll_to_str(t, sizeof(t), when)}};
+                encode_command(&out, 3, px);
+            }
+        }
+        dict_iter_deinit(&it);
+    }
+    cw_spill(&w, true);
+    bytes_free(&out);
+    bytes_free(&w.args);
+    return w.failed ? -1 : 0;
+}
+
 /* With no AOF at all: a base of the current (start-up) dataset and a first
  * incremental file, as Redis 7.0 does on start. */
 static int create_initial_files(void)
@@ -802,6 +978,7 @@ static int create_initial_files(void)
     if (ensure_dir() < 0) return -1;
     manifest_clear(&aof.mf);
     long long seq = 1;
+    aof.base_is_rdb = server.cfg.aof_use_rdb_preamble;
     char *base = file_name(seq, 'b');
     char path[1024], tmp[1100];
     file_path(path, sizeof(path), base);
@@ -1117,6 +1294,7 @@ static int rewrite_start(void)
      * the AOF is just being turned on: then nothing is listed until the
      * base exists). */
     if (aof.fd >= 0) flush_buffer(true);
+    long long unlisted = aof.state == AOF_WAIT_REWRITE ? aof.new_incr_seq : 0;
     aof.new_incr_seq = 0;
     if (aof.state != AOF_OFF) {
         long long seq = ++aof.mf.incr_seq;
@@ -1126,6 +1304,12 @@ static int rewrite_start(void)
             return -1;
         }
         aof.new_incr_seq = seq;
+        if (unlisted != 0) { /* a failed attempt's file: the new fork covers it */
+            char *old = file_name(unlisted, 'i'), path[1024];
+            file_path(path, sizeof(path), old);
+            unlink(path);
+            em_free(old);
+        }
         if (aof.state == AOF_ON) {
             list_add(&aof.mf.incr, &aof.mf.incr_count, incr, seq, 'i');
             manifest_persist(&aof.mf);
@@ -1133,6 +1317,7 @@ static int rewrite_start(void)
         em_free(incr);
     }
     aof.child_start_ms = wall_ms();
+    aof.base_is_rdb = server.cfg.aof_use_rdb_preamble;
     pid_t pid = fork();
     if (pid < 0) {
         log_warn("Can't rewrite append only file in background: fork: %s", strerror(errno));
@@ -1235,6 +1420,8 @@ static void rewrite_reap(void)
     aof.last_rewrite_ok = false;
     aof.rewrite_failures++;
     log_warn("Background AOF rewrite terminated with error");
+    /* Turning the AOF on waits for a base: try again (Redis schedules it). */
+    if (aof.state == AOF_WAIT_REWRITE) aof.rewrite_scheduled = true;
 }
 
 static void cron(void)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from harness import REDIS_SERVER, Server, ember_binary, redis_available
+from harness import REDIS_SERVER, RawConn, Server, ember_binary, redis_available
 
 CHECK_AOF = shutil.which("redis-check-aof")
 DEADLINE = 20.0
@@ -847,3 +847,71 @@ def test_always_group_commit_one_fsync_for_a_pipeline(servers, tmp_path, fsync_s
     after = synced_state(incr_files(tmp_path)[-1])[1]
     # 2000 writes in a handful of loop turns: one fsync per turn, not per write
     assert 1 <= after - before < 50, after - before
+
+
+def test_timestamp_annotations(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path, "--aof-timestamp-enabled", "yes"))
+    srv.client().set("a", "1")
+    data = incr_files(tmp_path)[-1].read_bytes()
+    assert data.startswith(b"#TS:") and b"*3\r\n$3\r\nSET\r\n" in data
+    assert srv.stop() == 0
+    if CHECK_AOF is not None:
+        r = subprocess.run([CHECK_AOF, str(aof_dir(tmp_path) / "appendonly.aof.manifest")],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+    srv.start()
+    assert srv.client().get("a") == "1"
+
+
+def test_bgrewriteaof_during_bgsave_is_scheduled(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    p = c.pipeline(transaction=False)
+    for i in range(200000):
+        p.set(f"key:{i}", i)
+    p.execute()
+    c.bgsave()
+    with RawConn(srv.port) as raw:
+        reply = raw.call("BGREWRITEAOF")
+    # the dump may already be written on a fast machine: then it just starts
+    assert reply in (b"+Background append only file rewriting scheduled\r\n",
+                     b"+Background append only file rewriting started\r\n")
+    if b"scheduled" in reply:
+        assert info(srv, "aof_rewrite_scheduled") == 1
+    wait_for(lambda: info(srv, "aof_rewrites") == 1 and info(srv, "rdb_bgsave_in_progress") == 0,
+             "the scheduled rewrite")
+    assert info(srv, "aof_rewrite_scheduled") == 0
+    assert srv.stop() == 0
+    srv.start()
+    assert srv.client().dbsize() == 200000
+
+
+def test_base_in_command_form_without_rdb_preamble(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path / "e", "--aof-use-rdb-preamble", "no"))
+    c = srv.client(decode=False)
+    populate(c)
+    c.rpush("lbig", *[f"more{i}" for i in range(200)])  # several RPUSH batches
+    c.zadd("z", {"neg": -1.5e-300, "big": 1e300})
+    srv.client().bgrewriteaof()
+    wait_for(lambda: info(srv, "aof_rewrites") == 1, "the rewrite")
+    c.set("after", "1")
+    expected = snapshot(srv)
+    base = aof_dir(tmp_path / "e") / "appendonly.aof.2.base.aof"
+    assert base.exists()
+    cmds = read_commands(base)
+    assert cmds[0] == [b"SELECT", b"0"]
+    assert max(len(x) for x in cmds) <= 2 + 2 * 64
+    assert srv.stop() == 0
+    if CHECK_AOF is not None:
+        r = subprocess.run([CHECK_AOF, str(aof_dir(tmp_path / "e") / "appendonly.aof.manifest")],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+    srv.start()
+    assert snapshot(srv) == expected
+    if redis_available():
+        rdir = tmp_path / "r"
+        rdir.mkdir()
+        shutil.copytree(aof_dir(tmp_path / "e"), aof_dir(rdir))
+        red = start(servers,
+                    Server("redis", REDIS_SERVER, ["--appendonly", "yes", "--save", ""], rdir))
+        assert snapshot(red) == expected
