@@ -1040,12 +1040,35 @@ static long long parse_command(const char *p, size_t len, struct slice **argv, i
     return q - p;
 }
 
+/* What a file may replay: writes and the commands that frame or select
+ * them. Anything else (SHUTDOWN, CONFIG, DEBUG...) never comes from a
+ * server's log and is skipped, so a crafted file cannot stop the server. */
+static bool replayable(const struct command *cmd)
+{
+    static const char *const names[] = {"multi", "exec", "select", "eval", "evalsha", "fcall"};
+    if (cmd->flags & CMD_WRITE) return true;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(cmd->name, names[i]) == 0) return true;
+    }
+    return false;
+}
+
 static void run_loaded(int argc, struct slice *argv)
 {
     struct client *f = load_client;
+    struct command *cmd = command_lookup(argv[0]);
+    if (cmd == NULL || !replayable(cmd)) return;
     f->argc = argc;
     f->argv = argv;
-    command_dispatch(f);
+    if ((cmd->flags & CMD_BLOCKING) && !(f->flags & CLIENT_MULTI) &&
+        (cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity)) {
+        /* A blocking pop replays as its non-blocking form: never wait. */
+        f->flags |= CLIENT_MULTI;
+        command_call(f, cmd);
+        f->flags &= ~(unsigned)CLIENT_MULTI;
+    } else {
+        command_dispatch(f);
+    }
     reply_release(f);
     f->argc = 0;
     f->argv = NULL;
@@ -1128,9 +1151,13 @@ static int load_commands(const char *name, const char *data, size_t len, bool la
         if (in_multi) {
             /* The transaction's commands ran queued, never executed: drop
              * the MULTI state. */
-            static const char discard[] = "DISCARD";
-            struct slice d = {discard, 7};
-            run_loaded(1, &d);
+            struct slice d = SLICE_LIT("DISCARD");
+            load_client->argc = 1;
+            load_client->argv = &d;
+            command_dispatch(load_client);
+            reply_release(load_client);
+            load_client->argc = 0;
+            load_client->argv = NULL;
         }
     }
 out:

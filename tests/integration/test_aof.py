@@ -915,3 +915,53 @@ def test_base_in_command_form_without_rdb_preamble(servers, tmp_path):
         red = start(servers,
                     Server("redis", REDIS_SERVER, ["--appendonly", "yes", "--save", ""], rdir))
         assert snapshot(red) == expected
+
+
+def write_aof_dir(workdir, incr_bytes):
+    d = aof_dir(workdir)
+    d.mkdir(parents=True)
+    (d / "appendonly.aof.1.incr.aof").write_bytes(incr_bytes)
+    (d / "appendonly.aof.manifest").write_text("file appendonly.aof.1.incr.aof seq 1 type i\n")
+
+
+def resp(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def test_crafted_file_cannot_stop_or_block_the_loader(servers, tmp_path):
+    write_aof_dir(tmp_path, resp("SELECT", 0) + resp("SET", "a", 1) + resp("SHUTDOWN", "NOSAVE") +
+                  resp("CONFIG", "SET", "port", "1") + resp("BLPOP", "empty", 0) +
+                  resp("SET", "b", 2))
+    srv = start(servers, ember_at(tmp_path))
+    assert srv.client().mget("a", "b") == ["1", "2"]
+
+
+def test_damaged_files_never_crash_the_loader(tmp_path):
+    import random
+    rnd = random.Random(11)
+    good = b"".join([resp("SELECT", 0), resp("SET", "a", "x" * 20), resp("MULTI"),
+                     resp("RPUSH", "l", 1, 2, 3), resp("SADD", "s", "m"), resp("EXEC"),
+                     resp("ZADD", "z", 1.5, "m"), resp("HSET", "h", "f", "v"),
+                     resp("PEXPIREAT", "a", 99999999999999)])
+    for i in range(25):
+        data = bytearray(good)
+        if i % 2:
+            data = data[:rnd.randrange(len(data))]
+        else:
+            for _ in range(rnd.randrange(1, 4)):
+                data[rnd.randrange(len(data))] = rnd.randrange(256)
+        d = tmp_path / f"case{i}"
+        write_aof_dir(d, bytes(data))
+        srv = ember_at(d, name=f"case{i}")
+        try:
+            srv.start(attempts=1)
+        except Exception:
+            assert srv.returncode == 1, (i, srv.returncode, srv.log_text())
+            assert b"AddressSanitizer" not in srv.log_bytes()
+            continue
+        srv.client().dbsize()
+        srv.stop_and_check()
