@@ -27,16 +27,21 @@
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/command_meta.h"
+#include "ember/config.h"
+#include "ember/log.h"
 #include "ember/mem.h"
 #include "ember/multi.h"
 #include "ember/reply.h"
 #include "ember/server.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* ---- SHA-256 (FIPS 180-4), for password digests ---- */
 
@@ -1861,6 +1866,9 @@ bool acl_authenticate(struct client *c, struct slice user, struct slice pass)
 
 /* ---- Set-up ---- */
 
+static char *aclfile_path(void);
+static char *load_file(const char *path, struct client *caller);
+
 void acl_setup(void)
 {
     build_tree();
@@ -1875,6 +1883,16 @@ void acl_setup(void)
     user_insert(default_user);
     update_enforced();
     sync_requirepass();
+    char *path = aclfile_path();
+    if (path != NULL) {
+        /* Redis's ACLLoadUsersAtStartup: a bad file stops the start. */
+        char *errors = load_file(path, NULL);
+        if (errors != NULL) {
+            log_warn("Aborting Redis startup because of ACL errors: %s", errors);
+            exit(1);
+        }
+        em_free(path);
+    }
 }
 
 void acl_teardown(void)
@@ -1981,6 +1999,221 @@ static void acl_deluser(struct client *c)
     }
     update_enforced();
     reply_int(c, deleted);
+}
+
+/* ---- The ACL file (aclfile, ACL LOAD, ACL SAVE) ---- */
+
+static void copy_config_value(const char *name, const char *value, void *arg)
+{
+    (void)name;
+    char **out = arg;
+    if (*out == NULL && value[0] != '\0') *out = em_strndup(value, strlen(value));
+}
+
+/* The aclfile directive's path, or NULL when none is configured. */
+static char *aclfile_path(void)
+{
+    char *path = NULL;
+    config_get(&server.cfg, "aclfile", copy_config_value, &path);
+    return path;
+}
+
+static void errors_add(struct text *errors, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parses one line of an ACL file into the users being built (Redis's
+ * ACLLoadFromFile, whose messages these are). */
+static void load_line(char *line, const char *path, int linenum, struct text *errors)
+{
+    size_t len = strlen(line);
+    while (len > 0 && strchr(" \t\r\n", line[len - 1]) != NULL)
+        line[--len] = '\0';
+    while (*line != '\0' && strchr(" \t\r\n", *line) != NULL)
+        line++;
+    if (*line == '\0') return;
+    char *argv[1024];
+    int argc = 0;
+    for (char *p = line, *sp; argc < 1024; p = sp + 1) {
+        sp = strchr(p, ' ');
+        argv[argc++] = p;
+        if (sp == NULL) break;
+        *sp = '\0';
+    }
+    if (strcmp(argv[0], "user") != 0 || argc < 2) {
+        errors_add(errors, "%s:%d should start with user keyword followed by the username. ", path,
+                   linenum);
+        return;
+    }
+    if (has_space(argv[1], strlen(argv[1]))) {
+        errors_add(errors, "'%s:%d: username '%s' contains invalid characters. ", path, linenum,
+                   argv[1]);
+        return;
+    }
+    if (user_find(argv[1], strlen(argv[1])) != NULL) {
+        errors_add(errors, "WARNING: Duplicate user '%s' found on line %d. ", argv[1], linenum);
+        return;
+    }
+    struct acl_user *u = user_create(argv[1], strlen(argv[1]));
+    bool reported = false;
+    for (int j = 2; j < argc; j++) {
+        char *op = argv[j];
+        size_t n = strlen(op);
+        while (n > 0 && strchr("\t\r\n", op[n - 1]) != NULL)
+            n--;
+        while (n > 0 && strchr("\t\r\n", *op) != NULL) {
+            op++;
+            n--;
+        }
+        enum rule_error e = rule_apply(u, op, n);
+        if (e == RULE_UNKNOWN) {
+            errors_add(errors, "%s:%d: Error in applying operation '%.*s': %s. ", path, linenum,
+                       (int)n, op, rule_error_text(e));
+        } else if (e != RULE_OK && !reported) {
+            errors_add(errors, "%s:%d: %s. ", path, linenum, rule_error_text(e));
+            reported = true;
+        }
+    }
+    user_refresh(u);
+    user_insert(u);
+}
+
+/* Replaces every user with the file's (the default user keeps its identity
+ * and takes the file's settings, or the initial ones if the file has
+ * none); clients of the users replaced are closed, as Redis does. All or
+ * nothing: returns NULL, or the errors (caller frees) with nothing changed. */
+static char *load_file(const char *path, struct client *caller)
+{
+    struct text errors = {0};
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        errors_add(&errors, "Error loading ACLs, opening file '%s': %s", path, strerror(errno));
+        return errors.p;
+    }
+    struct acl_user **old = users;
+    int old_count = user_count;
+    users = NULL;
+    user_count = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    int linenum = 0;
+    while (getline(&line, &cap, f) != -1)
+        load_line(line, path, ++linenum, &errors);
+    free(line); /* getline's buffer comes from libc's malloc */
+    fclose(f);
+    if (errors.len > 0) {
+        for (int i = 0; i < user_count; i++)
+            user_destroy(users[i]);
+        em_free(users);
+        users = old;
+        user_count = old_count;
+        errors_add(&errors, "WARNING: ACL errors detected, no change to the previously active ACL "
+                            "rules was performed");
+        return errors.p;
+    }
+    struct acl_user *fresh = user_find("default", 7);
+    if (fresh != NULL) {
+        user_remove(fresh);
+    } else {
+        fresh = user_create("default", 7);
+        rule_apply(fresh, "+@all", 5);
+        rule_apply(fresh, "~*", 2);
+        rule_apply(fresh, "&*", 2);
+        fresh->flags |= USER_ON | USER_NOPASS;
+    }
+    user_refresh(fresh);
+    user_take(default_user, fresh);
+    user_insert(default_user);
+    for (int i = 0; i < old_count; i++) {
+        if (old[i] == default_user) continue;
+        kill_clients_of(caller, old[i]);
+        user_destroy(old[i]);
+    }
+    em_free(old);
+    update_enforced();
+    return NULL;
+}
+
+static void errors_add(struct text *errors, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0) text_add(errors, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* Writes every user as ACL LIST shows it to a temporary file, then renames
+ * it over `path`, so a crash leaves the old file or the new one. */
+static int save_file(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp-%d-%lld", path, (int)getpid(), clock_ms());
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        log_warn("Opening temp ACL file for ACL SAVE: %s", strerror(errno));
+        return -1;
+    }
+    bool ok = true;
+    for (int i = 0; i < user_count && ok; i++) {
+        struct text t = {0};
+        text_cstr(&t, "user ");
+        text_add(&t, users[i]->name, users[i]->name_len);
+        text_cstr(&t, " ");
+        describe_user(users[i], &t);
+        text_cstr(&t, "\n");
+        ok = fwrite(t.p, 1, t.len, f) == t.len;
+        em_free(t.p);
+    }
+    ok = fflush(f) == 0 && ok && fsync(fileno(f)) == 0;
+    ok = fclose(f) == 0 && ok;
+    if (ok && rename(tmp, path) < 0) ok = false;
+    if (!ok) {
+        log_warn("Writing ACL file for ACL SAVE: %s", strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void acl_no_file(struct client *c);
+
+/* ACL LOAD */
+static void acl_load(struct client *c)
+{
+    char *path = aclfile_path();
+    if (path == NULL) {
+        acl_no_file(c);
+        return;
+    }
+    sync_requirepass();
+    char *errors = load_file(path, c);
+    em_free(path);
+    if (errors != NULL) {
+        reply_error_fmt(c, "ERR %s", errors);
+        em_free(errors);
+        return;
+    }
+    reply_ok(c);
+}
+
+/* ACL SAVE */
+static void acl_save(struct client *c)
+{
+    char *path = aclfile_path();
+    if (path == NULL) {
+        acl_no_file(c);
+        return;
+    }
+    sync_requirepass();
+    int rc = save_file(path);
+    em_free(path);
+    if (rc < 0) {
+        reply_error(c, "ERR There was an error trying to save the ACLs. Please check the server "
+                       "logs for more information");
+        return;
+    }
+    reply_ok(c);
 }
 
 /* ACL GETUSER username: a map of flags, passwords, commands, keys,
@@ -2314,9 +2547,9 @@ static struct command acl_subcommands[] = {
     ACL_SUB("log", acl_log_cmd, -2, ACL_ADMIN,
             "List latest events denied because of ACLs in place",
             "O(N) with N being the number of entries shown."),
-    ACL_SUB("load", acl_no_file, 2, ACL_ADMIN, "Reload the ACLs from the configured ACL file",
+    ACL_SUB("load", acl_load, 2, ACL_ADMIN, "Reload the ACLs from the configured ACL file",
             "O(N). Where N is the number of configured users."),
-    ACL_SUB("save", acl_no_file, 2, ACL_ADMIN, "Save the current ACL rules in the configured ACL file",
+    ACL_SUB("save", acl_save, 2, ACL_ADMIN, "Save the current ACL rules in the configured ACL file",
             "O(N). Where N is the number of configured users."),
     ACL_SUB("setuser", acl_setuser, -3, ACL_ADMIN,
             "Modify or create the rules for a specific ACL user",

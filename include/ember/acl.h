@@ -15,8 +15,12 @@
  * or update. Where the specs cannot say (SORT's incomplete spec, arguments
  * that do not fit), a write command needs W on every key, a read-only one R.
  *
- * Not implemented: selectors "(...)", an ACL file (ACL LOAD/SAVE answer
- * that none is configured), `user` lines in the config file. */
+ * aclfile: loaded at start-up (a bad file stops the start), ACL LOAD
+ * replaces every user with the file's (all or nothing, clients of replaced
+ * users closed), ACL SAVE writes ACL LIST's lines through a renamed
+ * temporary file.
+ *
+ * Not implemented: selectors "(...)", `user` lines in the config file. */
 #ifndef EMBER_ACL_H
 #define EMBER_ACL_H
 

@@ -366,3 +366,64 @@ def test_unrestricted_users_keep_the_fast_path(ember_acl):
             assert c.call("ACL", "SETUSER", "ro", "+@all") == b"+OK\r\n"
             assert d.call("SET", "k", "v") == b"+OK\r\n"
         assert c.call("ACL", "DELUSER", "ro", "full") == b":2\r\n"
+
+
+ACLFILE = "user alice on >pw ~k* +get\nuser default on nopass ~* &* +@all\n"
+BAD_FILES = [
+    "user bob on >x +@nosuch\nuser carl bad\nfoo bar\n",
+    "user alice on\nuser alice off\n",
+    "\n# a comment\nuser bob on >x\n",
+    "user bob on >x +get badrule alsobad +nosuch\n",
+    "user a\tb on\n",
+]
+GOOD_FILE = "\n  user bob on >x ~b* +get  \n\nuser default on >dpw ~* +@all\n"
+
+
+def aclfile_servers(tmp_path, start_ember, start_redis):
+    """ember and redis-server started with --aclfile users.acl in their
+    working directories (relative, so error texts are the same bytes)."""
+    for d in ("ember1", "redis-ref1"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "users.acl").write_text(ACLFILE)
+    return [(start_ember("--aclfile", "users.acl"), tmp_path / "ember1" / "users.acl"),
+            (start_redis("--aclfile", "users.acl"), tmp_path / "redis-ref1" / "users.acl")]
+
+
+def test_aclfile_load_and_save_same_as_redis(tmp_path, start_ember, start_redis):
+    servers = aclfile_servers(tmp_path, start_ember, start_redis)
+    out = []
+    for srv, path in servers:
+        got = run(srv, [["ACL", "LIST"]])
+        for text in BAD_FILES:
+            path.write_text(text)
+            got += run(srv, [["ACL", "LOAD"], ["ACL", "LIST"]])
+        path.write_text(GOOD_FILE)
+        got += run(srv, [["ACL", "LOAD"], ["ACL", "LIST"], ["PING"]])
+        with srv.raw() as c:
+            got.append(c.call("PING"))
+            got.append(c.call("AUTH", "dpw"))
+            got.append(c.call("ACL", "SETUSER", "zed", "on", ">z", "+get"))
+            got.append(c.call("ACL", "SAVE"))
+            got.append(path.read_bytes())
+            path.unlink()
+            got.append(c.call("ACL", "LOAD"))
+        out.append(got)
+    assert out[0] == out[1]
+
+
+def test_acl_load_closes_clients_of_replaced_users(tmp_path, start_ember, start_redis):
+    for srv, path in aclfile_servers(tmp_path, start_ember, start_redis):
+        with srv.raw() as alice, srv.raw() as plain:
+            assert alice.call("AUTH", "alice", "pw") == b"+OK\r\n"
+            assert plain.call("ACL", "LOAD") == b"+OK\r\n"
+            assert alice.wait_closed() == b""
+            assert plain.call("ACL", "WHOAMI") == b"$7\r\ndefault\r\n"
+
+
+def test_bad_aclfile_stops_the_start(tmp_path):
+    from harness import run_ember
+    (tmp_path / "users.acl").write_text("user x +nosuch\n")
+    proc = run_ember(["--port", "0", "--aclfile", "users.acl"], cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "Aborting Redis startup because of ACL errors: users.acl:1: Error in applying " \
+           "operation '+nosuch'" in proc.stdout
