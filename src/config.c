@@ -447,6 +447,8 @@ static const struct directive directives[] = {
     BOOL_CONFIG("cluster-enabled", IMM, cluster_enabled, "no", NULL),
     INT_CONFIG("busy-reply-threshold", "lua-time-limit", MUT, busy_reply_threshold, 0, LONG_MAX,
                "5000", NULL),
+    INT_CONFIG("tracking-table-max-keys", NULL, MUT, tracking_table_max_keys, 0, LONG_MAX,
+               "1000000", NULL),
     /* Passive: Redis 7.0's other directives, accepted with Redis's types,
      * limits and defaults, stored and shown, acting on nothing (README). */
     PASSIVE_BOOL("activerehashing", NULL, MUT, 0, "yes"),
@@ -495,7 +497,6 @@ static const struct directive directives[] = {
     PASSIVE_NUM("active-defrag-threshold-upper", NULL, T_INT, MUT, 43, 0, 1000, "100"),
     PASSIVE_NUM("active-defrag-max-scan-fields", NULL, T_INT, MUT, 44, 1, LONG_MAX, "1000"),
     PASSIVE_NUM("acllog-max-len", NULL, T_INT, MUT, 45, 0, LONG_MAX, "128"),
-    PASSIVE_NUM("tracking-table-max-keys", NULL, T_INT, MUT, 46, 0, LONG_MAX, "1000000"),
     PASSIVE_NUM("stream-node-max-entries", NULL, T_INT, MUT, 47, 0, LLONG_MAX, "100"),
     PASSIVE_NUM("shutdown-timeout", NULL, T_INT, MUT, 48, 0, INT_MAX, "10"),
     PASSIVE_NUM("min-replicas-to-write", "min-slaves-to-write", T_INT, MUT, 49, 0, INT_MAX, "0"),
@@ -1332,6 +1333,12 @@ void config_init(struct config *cfg)
 
 void config_deinit(struct config *cfg)
 {
+    for (int i = 0; i < cfg->user_count; i++) {
+        for (int j = 0; j < cfg->users[i].argc; j++)
+            em_free(cfg->users[i].argv[j]);
+        em_free(cfg->users[i].argv);
+    }
+    em_free(cfg->users);
     for (int i = 0; i < cfg->bind_count; i++)
         em_free(cfg->bind[i]);
     em_free(cfg->requirepass);
@@ -1381,6 +1388,18 @@ static const char *load_directive(struct loader *ld, char **argv, size_t *lens, 
                                   char *reason)
 {
     const struct directive *d = lookup(argv[0]);
+    if (d == NULL && strcmp(argv[0], "user") == 0 && argc >= 2) {
+        /* Kept for acl_setup(), which reports bad rules (Redis's
+         * ACLAppendUserForLoading). */
+        struct config *cfg = ld->cfg;
+        cfg->users = em_realloc(cfg->users, (size_t)(cfg->user_count + 1) * sizeof(*cfg->users));
+        struct config_user *u = &cfg->users[cfg->user_count++];
+        u->argc = argc - 1;
+        u->argv = em_malloc((size_t)u->argc * sizeof(*u->argv));
+        for (int i = 1; i < argc; i++)
+            u->argv[i - 1] = em_strndup(argv[i], lens[i]);
+        return NULL;
+    }
     if (d == NULL) {
         if (is_ignored_directive(argv[0], argc)) return NULL;
         return "Bad directive or wrong number of arguments";

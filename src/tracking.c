@@ -475,8 +475,37 @@ void tracking_before_sleep(void)
 
 /* ---- Hooks ---- */
 
+/* Redis's trackingLimitUsedSlots: over tracking-table-max-keys, random keys
+ * are invalidated (their readers told, as if the keys changed) until the
+ * table fits, with an effort that grows while it keeps failing to. */
+static void limit_table(void)
+{
+    static int timeout_counter;
+    long long max = server.cfg.tracking_table_max_keys;
+    if (!tk.keys_ready || max == 0 || (long long)dict_size(&tk.keys) <= max) {
+        timeout_counter = 0;
+        return;
+    }
+    for (int effort = 100 * (timeout_counter + 1); effort > 0; effort--) {
+        struct dict_node *n = dict_random(&tk.keys, &server.ks.rng);
+        if (n == NULL) break;
+        struct slice k = dict_node_key(n);
+        char *copy = em_strndup(k.ptr, k.len); /* the node goes with its entry */
+        invalidate_from_table((struct slice){copy, k.len});
+        em_free(copy);
+        if ((long long)dict_size(&tk.keys) <= max) {
+            timeout_counter = 0;
+            update_live();
+            return;
+        }
+    }
+    timeout_counter++;
+    update_live();
+}
+
 void tracking_command_begin(struct client *c)
 {
+    if (tk.depth == 0 && tk.on > 0) limit_table();
     if (tk.depth++ == 0) {
         tk.current = c;
         tk.flushed = false;

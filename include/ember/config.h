@@ -100,6 +100,7 @@ struct config {
     long long latency_monitor_threshold; /* milliseconds, 0 = off */
     bool latency_tracking;               /* INFO latencystats, LATENCY HISTOGRAM */
     bool cluster_enabled;                /* cluster-enabled: one node owning all slots */
+    long long tracking_table_max_keys;   /* CLIENT TRACKING's key table, 0 = no limit */
     long long busy_reply_threshold;      /* ms a script runs before -BUSY (lua-time-limit) */
     /* Encodings (Redis allows up to LONG_MAX; kept here capped at INT_MAX) */
     int list_max_listpack_size; /* negative: size classes as in Redis */
@@ -133,6 +134,13 @@ struct config {
      * and yes/no values live in passive_num, strings in passive_str. */
     long long passive_num[CONFIG_PASSIVE_NUM];
     char *passive_str[CONFIG_PASSIVE_STR];
+    /* `user` lines, each its words after "user" (the name, then ACL rules),
+     * in file order; acl_setup() applies them at start-up. */
+    struct config_user {
+        char **argv;
+        int argc;
+    } *users;
+    int user_count;
     /* Loader state, config.c's own: how many lines the main file had (the
      * command line continues its numbering) and whether a `save` line was
      * read yet (the first one replaces the default, later ones append). */

@@ -455,3 +455,24 @@ def test_redis_py_resp2_client_caching_loop(ember):
     for c in (r, writer, sub):
         c.close()
     p.close()
+
+
+def test_table_limit_invalidates_random_keys(ember):
+    """tracking-table-max-keys: before the next command, keys beyond the limit
+    are dropped from the table and their readers told, as in Redis."""
+    a, b = conn3(ember.port), RawConn(ember.port)
+    assert b.call("CONFIG", "SET", "tracking-table-max-keys", "2") == b"+OK\r\n"
+    try:
+        a.call("CLIENT", "TRACKING", "on")
+        a.call("MGET", "k1", "k2", "k3", "k4", "k5")
+        pushes = [r for r in ping(a) if r.startswith(b">2")]
+        assert len(pushes) == 3
+        assert info_field(b, "stats", "tracking_total_keys") == 2
+        # The two keys still tracked are the ones not invalidated.
+        dropped = {p.split(b"\r\n")[-2] for p in pushes}
+        kept = {b"k1", b"k2", b"k3", b"k4", b"k5"} - dropped
+        b.call("DEL", *[k.decode() for k in kept])
+        assert sorted(r for r in ping(a) if r.startswith(b">2")) == sorted(push(k.decode())
+                                                                         for k in kept)
+    finally:
+        b.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
