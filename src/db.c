@@ -109,9 +109,18 @@ static void expire_at(struct db *db, struct dict_pos *pos)
     obj_destroy(o);
 }
 
+/* The key's hash, from the look-ahead hint when it is for these bytes. */
+static inline uint64_t key_hash(const struct keyspace *ks, struct slice key)
+{
+    if (key.ptr == ks->hint.ptr && key.len == ks->hint.len && key.ptr != NULL) {
+        return ks->hint.hash;
+    }
+    return dict_hash(key.ptr, key.len);
+}
+
 struct dict_node *db_find(struct db *db, struct slice key, struct db_ref *ref)
 {
-    ref->hash = dict_hash(key.ptr, key.len);
+    ref->hash = key_hash(db->ks, key);
     struct dict_node *o = dict_find(&db->dict, ref->hash, key.ptr, key.len, &ref->pos);
     if (o == NULL) return NULL;
     if (obj_has_ttl(o)) {
@@ -129,7 +138,7 @@ struct dict_node *db_find(struct db *db, struct slice key, struct db_ref *ref)
 
 struct dict_node *db_peek(struct db *db, struct slice key)
 {
-    uint64_t h = dict_hash(key.ptr, key.len);
+    uint64_t h = key_hash(db->ks, key);
     struct dict_node *o = dict_find(&db->dict, h, key.ptr, key.len, NULL);
     if (o != NULL && db_is_expired(o, clock_ms())) return NULL;
     return o;

@@ -320,6 +320,27 @@ int resp_parse(struct resp_parser *p, const char *buf, size_t len, size_t *consu
     return parse_multibulk(p, buf, len, consumed);
 }
 
+bool resp_peek_key(const char *buf, size_t len, size_t *frame, struct slice *key)
+{
+    long long argc, blen;
+    if (len < 4 || buf[0] != '*') return false;
+    size_t eol = fast_number(buf, 1, len, &argc);
+    if (eol == 0 || argc > RESP_PEEK_MAX_ARGS) return false;
+    size_t pos = eol + 2; /* fast_number leaves a byte after the \r */
+    *key = (struct slice){NULL, 0};
+    for (long long i = 0; i < argc; i++) {
+        if (pos >= len || buf[pos] != '$') return false;
+        eol = fast_number(buf, pos + 1, len, &blen);
+        if (eol == 0) return false;
+        pos = eol + 2;
+        if (len - pos < (size_t)blen + 2) return false; /* blen < 10^18 */
+        if (i == 1) *key = (struct slice){buf + pos, (size_t)blen};
+        pos += (size_t)blen + 2;
+    }
+    *frame = pos;
+    return true;
+}
+
 /* ---- Encoders ---- */
 
 size_t resp_encode_header(char *dst, char prefix, long long v)

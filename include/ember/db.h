@@ -48,6 +48,17 @@ typedef void keyspace_ready_fn(struct db *db, struct slice key, void *ctx);
 /* Called when a key is deleted because its deadline passed. */
 typedef void keyspace_expired_fn(struct db *db, struct slice key, void *ctx);
 
+/* A key whose hash is already known: the client loop hashes the key of a
+ * pipelined command ahead of time (to prefetch its bucket) and leaves the
+ * result here while that command runs, so db_find() does not hash it
+ * again. Matched by address and length, so it applies only to the very
+ * bytes that were hashed; cleared after the command. */
+struct key_hint {
+    const char *ptr;
+    size_t len;
+    uint64_t hash;
+};
+
 struct keyspace {
     struct db *dbs;
     int count;
@@ -59,6 +70,7 @@ struct keyspace {
     keyspace_flush_fn *on_flush;
     void *hook_ctx;
     uint32_t lru_clock; /* seconds, 24 bits, refreshed by the cron */
+    struct key_hint hint;
     /* Eviction (evict.c keeps these in step with the configuration): under an
      * LFU policy each entry's 24-bit lru field holds Redis's LFU layout,
      * last-decrement minutes (16 bits) and a logarithmic counter (8 bits),
@@ -69,6 +81,18 @@ struct keyspace {
 };
 
 void keyspace_init(struct keyspace *ks, int count, uint64_t seed);
+
+/* Look-ahead prefetches for a key of hash h that a coming command will look
+ * up (dict_prefetch_bucket/node): hints only, never wrong. */
+DICT_PREFETCH_INLINE void db_prefetch_bucket(const struct db *db, uint64_t h)
+{
+    dict_prefetch_bucket(&db->dict, h);
+}
+
+DICT_PREFETCH_INLINE void db_prefetch_node(const struct db *db, uint64_t h)
+{
+    dict_prefetch_node(&db->dict, h);
+}
 void keyspace_deinit(struct keyspace *ks);
 
 /* Where a lookup found (or would insert) a key. Valid until the next call

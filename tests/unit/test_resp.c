@@ -1134,10 +1134,91 @@ static void test_fuzz_random_splits(void **state)
     }
 }
 
+/* ---- Look-ahead (resp_peek_key) ---- */
+
+static void expect_peek(const char *in, bool ok, size_t frame, const char *key)
+{
+    size_t got_frame = 0;
+    struct slice k = {"junk", 4};
+    bool got = resp_peek_key(in, strlen(in), &got_frame, &k);
+    assert_int_equal(got, ok);
+    if (!ok) return;
+    assert_int_equal(got_frame, frame);
+    if (key == NULL) {
+        assert_null(k.ptr);
+        assert_int_equal(k.len, 0);
+    } else {
+        assert_int_equal(k.len, strlen(key));
+        assert_memory_equal(k.ptr, key, k.len);
+    }
+}
+
+static void test_peek_key_examples(void **state)
+{
+    (void)state;
+    expect_peek("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n", true, 22, "foo");
+    expect_peek("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n*1\r\n", true, 22, "foo");
+    expect_peek("*3\r\n$3\r\nSET\r\n$0\r\n\r\n$1\r\nv\r\n", true, 26, "");
+    expect_peek("*1\r\n$4\r\nPING\r\n", true, 14, NULL);
+    expect_peek("*0\r\n", true, 4, NULL);
+    /* Incomplete at every stage: no answer, the parser will wait. */
+    expect_peek("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r", false, 0, NULL);
+    expect_peek("*2\r\n$3\r\nGET\r\n$3\r\nfo", false, 0, NULL);
+    expect_peek("*2\r\n$3\r\nGET\r\n", false, 0, NULL);
+    expect_peek("*2\r\n", false, 0, NULL);
+    expect_peek("*2", false, 0, NULL);
+    expect_peek("", false, 0, NULL);
+    /* Inline requests, odd or invalid counts: left to resp_parse(). */
+    expect_peek("GET foo\r\n", false, 0, NULL);
+    expect_peek("*-1\r\n", false, 0, NULL);
+    expect_peek("*02\r\n$3\r\nGET\r\n$3\r\nfoo\r\n", false, 0, NULL);
+    expect_peek("*2\r\n$-1\r\n$3\r\nfoo\r\n", false, 0, NULL);
+    expect_peek("*2\r\n:3\r\nGET\r\n$3\r\nfoo\r\n", false, 0, NULL);
+    expect_peek("*2\r\n$99999999999999999999\r\nGET\r\n", false, 0, NULL);
+    expect_peek("*65\r\n$3\r\nGET\r\n", false, 0, NULL); /* > RESP_PEEK_MAX_ARGS */
+}
+
+/* Wherever the look-ahead answers, it agrees with the parser: the same
+ * frame length and, as the key, the frame's second argument. */
+static void test_peek_key_agrees_with_parser(void **state)
+{
+    (void)state;
+    test_rng_state = 20261125;
+    int answered = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        struct dbuf in = {0}, want = {0};
+        random_frame(&in, &want);
+        random_frame(&in, &want); /* a following frame must not matter */
+        size_t cut = test_below(in.len + 1);
+        size_t frame;
+        struct slice key;
+        if (resp_peek_key(in.p, cut, &frame, &key)) {
+            answered++;
+            struct resp_parser p;
+            resp_parser_init(&p, &lim_default);
+            size_t consumed = 0;
+            assert_int_equal(resp_parse(&p, in.p, cut, &consumed), RESP_OK);
+            assert_int_equal(consumed, frame);
+            if (p.argc >= 2) {
+                assert_ptr_equal(key.ptr, p.argv[1].ptr);
+                assert_int_equal(key.len, p.argv[1].len);
+            } else {
+                assert_null(key.ptr);
+            }
+            resp_parser_deinit(&p);
+        }
+        db_done(&in);
+        db_done(&want);
+    }
+    assert_true(answered > 1000); /* the property was exercised */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_header),
+        cmocka_unit_test(test_peek_key_examples),
+        cmocka_unit_test(test_peek_key_agrees_with_parser),
         cmocka_unit_test(test_encode_header_round_trip),
         cmocka_unit_test(test_multibulk_simple),
         cmocka_unit_test(test_every_prefix_incomplete),
