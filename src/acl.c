@@ -1869,6 +1869,44 @@ bool acl_authenticate(struct client *c, struct slice user, struct slice pass)
 static char *aclfile_path(void);
 static char *load_file(const char *path, struct client *caller);
 
+/* The config file's `user` lines (Redis's ACLLoadConfiguredUsers): a later
+ * line for the same user starts it over; a bad rule is logged and false
+ * returned. */
+static bool load_config_users(void)
+{
+    for (int i = 0; i < server.cfg.user_count; i++) {
+        const struct config_user *line = &server.cfg.users[i];
+        const char *name = line->argv[0];
+        if (has_space(name, strlen(name))) {
+            log_warn("Spaces not allowed in ACL usernames");
+            return false;
+        }
+        struct acl_user *u = user_find(name, strlen(name));
+        if (u == NULL) {
+            u = user_create(name, strlen(name));
+            user_insert(u);
+        } else {
+            rule_apply(u, "reset", 5);
+        }
+        for (int j = 1; j < line->argc; j++) {
+            enum rule_error e = rule_apply(u, line->argv[j], strlen(line->argv[j]));
+            if (e != RULE_OK) {
+                log_warn("Error loading ACL rule '%s' for the user named '%s': %s", line->argv[j],
+                         name, rule_error_text(e));
+                return false;
+            }
+        }
+        user_refresh(u);
+        if (!(u->flags & USER_ON)) {
+            log_notice("The user '%s' is disabled (there is no 'on' modifier in the user "
+                       "description). Make sure this is not a configuration error.",
+                       name);
+        }
+    }
+    update_enforced();
+    return true;
+}
+
 void acl_setup(void)
 {
     build_tree();
@@ -1884,6 +1922,17 @@ void acl_setup(void)
     update_enforced();
     sync_requirepass();
     char *path = aclfile_path();
+    if (path != NULL && server.cfg.user_count > 0) {
+        log_warn("Configuring Redis with users defined in redis.conf and at the same setting an "
+                 "ACL file path is invalid. This setup is very likely to lead to configuration "
+                 "errors and security holes, please define either an ACL file or declare users "
+                 "directly in your redis.conf, but not both.");
+        exit(1);
+    }
+    if (!load_config_users()) {
+        log_warn("Critical error while loading ACLs. Exiting.");
+        exit(1);
+    }
     if (path != NULL) {
         /* Redis's ACLLoadUsersAtStartup: a bad file stops the start. */
         char *errors = load_file(path, NULL);
@@ -2177,6 +2226,33 @@ static int save_file(const char *path)
 }
 
 static void acl_no_file(struct client *c);
+
+char **acl_config_lines(int *count)
+{
+    char *path = aclfile_path();
+    char **lines = em_malloc((size_t)(user_count + 1) * sizeof(*lines));
+    *count = 0;
+    if (path != NULL) { /* the users live in the ACL file: no `user` lines */
+        em_free(path);
+        return lines;
+    }
+    sync_requirepass();
+    for (int i = 0; i < user_count; i++) {
+        struct text t = {0};
+        text_add(&t, users[i]->name, users[i]->name_len);
+        text_cstr(&t, " ");
+        describe_user(users[i], &t);
+        lines[(*count)++] = t.p;
+    }
+    return lines;
+}
+
+void acl_config_lines_free(char **lines, int count)
+{
+    for (int i = 0; i < count; i++)
+        em_free(lines[i]);
+    em_free(lines);
+}
 
 /* ACL LOAD */
 static void acl_load(struct client *c)

@@ -1510,7 +1510,12 @@ static void config_rewrite_cmd(struct client *c)
         return;
     }
     char err[256];
-    if (config_rewrite(&server.cfg, server.config_file, NULL, 0, err, sizeof(err)) < 0) {
+    int nusers;
+    char **users = acl_config_lines(&nusers);
+    int rc = config_rewrite(&server.cfg, server.config_file, (const char *const *)users, nusers,
+                            err, sizeof(err));
+    acl_config_lines_free(users, nusers);
+    if (rc < 0) {
         log_warn("CONFIG REWRITE failed: %s", err);
         reply_error_fmt(c, "ERR Rewriting config file: %s", err);
         return;

@@ -20,7 +20,10 @@
  * users closed), ACL SAVE writes ACL LIST's lines through a renamed
  * temporary file.
  *
- * Not implemented: selectors "(...)", `user` lines in the config file. */
+ * `user` lines of the config file are applied at start-up (a bad rule stops
+ * it) and written back by CONFIG REWRITE.
+ *
+ * Not implemented: selectors "(...)". */
 #ifndef EMBER_ACL_H
 #define EMBER_ACL_H
 
@@ -72,6 +75,12 @@ const char *acl_script_check(struct client *caller, const struct command *cmd,
 /* redis.acl_check_cmd: the same test, without logging. */
 bool acl_allowed(const struct client *caller, const struct command *cmd, const struct slice *argv,
                  int argc);
+
+/* CONFIG REWRITE: the `user` lines the config file should hold (each the
+ * text after "user "), one per user as ACL LIST shows it, or none when an
+ * aclfile keeps the users. Free with acl_config_lines_free(). */
+char **acl_config_lines(int *count);
+void acl_config_lines_free(char **lines, int count);
 
 /* ACL and its subcommands, for the command table. */
 extern struct command acl_commands[];

@@ -57,6 +57,13 @@ enum maxmemory_policy {
 #define CONFIG_PASSIVE_NUM 96
 #define CONFIG_PASSIVE_STR 40
 
+/* A `user` line of the config file: its words after "user" (the name, then
+ * ACL rules). */
+struct config_user {
+    char **argv;
+    int argc;
+};
+
 struct config {
     /* Network */
     char *bind[CONFIG_MAX_BIND]; /* em_malloc'd; a leading '-' marks an optional address */
@@ -134,12 +141,8 @@ struct config {
      * and yes/no values live in passive_num, strings in passive_str. */
     long long passive_num[CONFIG_PASSIVE_NUM];
     char *passive_str[CONFIG_PASSIVE_STR];
-    /* `user` lines, each its words after "user" (the name, then ACL rules),
-     * in file order; acl_setup() applies them at start-up. */
-    struct config_user {
-        char **argv;
-        int argc;
-    } *users;
+    /* `user` lines in file order; acl_setup() applies them at start-up. */
+    struct config_user *users;
     int user_count;
     /* Loader state, config.c's own: how many lines the main file had (the
      * command line continues its numbering) and whether a `save` line was

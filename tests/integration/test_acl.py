@@ -427,3 +427,39 @@ def test_bad_aclfile_stops_the_start(tmp_path):
     assert proc.returncode == 1
     assert "Aborting Redis startup because of ACL errors: users.acl:1: Error in applying " \
            "operation '+nosuch'" in proc.stdout
+
+
+CONF_USERS = ('user alice on ">pw with space" ~k* +get\n'
+              "user default on nopass ~* &* +@all -flushall\n"
+              "user bob off nopass\n")
+
+
+def test_user_lines_in_the_config_file_same_as_redis(tmp_path, start_ember, start_redis):
+    """`user` lines apply at start-up; CONFIG REWRITE writes every user back
+    (one line each, as ACL LIST shows them)."""
+    out = []
+    for start, d in ((start_ember, "e"), (start_redis, "r")):
+        conf = tmp_path / d / "s.conf"
+        conf.parent.mkdir()
+        conf.write_text(CONF_USERS)
+        srv = start(conf)
+        got = run(srv, [["ACL", "LIST"], ["FLUSHALL"], ["AUTH", "alice", "pw with space"],
+                        ["GET", "k1"], ["SET", "k1", "v"]])
+        got += run(srv, [["ACL", "SETUSER", "carol", "on", ">c", "+get"], ["CONFIG", "REWRITE"]])
+        got.append([line for line in conf.read_text().splitlines() if line.startswith("user ")])
+        out.append(got)
+    assert out[0] == out[1]
+
+
+def test_bad_user_line_stops_the_start(tmp_path):
+    from harness import run_ember
+    conf = tmp_path / "bad.conf"
+    conf.write_text("user x on +nosuch\n")
+    proc = run_ember([conf, "--port", "0"])
+    assert proc.returncode == 1
+    assert "Error loading ACL rule '+nosuch' for the user named 'x': Unknown command or " \
+           "category name in ACL" in proc.stdout
+    (tmp_path / "u.acl").write_text("")
+    conf.write_text("user x on\naclfile u.acl\n")
+    proc = run_ember([conf, "--port", "0"], cwd=tmp_path)
+    assert proc.returncode == 1 and "but not both" in proc.stdout
