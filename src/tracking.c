@@ -25,6 +25,7 @@
 
 #include "ember/client.h"
 #include "ember/command.h"
+#include "ember/command_meta.h"
 #include "ember/db.h"
 #include "ember/dict.h"
 #include "ember/mem.h"
@@ -300,15 +301,27 @@ static void remember_key(uint64_t id, struct slice key)
     tk.items++;
 }
 
-/* Redis's trackingRememberKeys: the keys of the command just run, by the
- * table's key positions. */
+/* Redis's trackingRememberKeys: the keys of the command just run, found by
+ * Redis 7.0's key specs (ZUNION's numkeys and the like), or by the table's
+ * key positions for a command without metadata. Channels are not keys. */
 static void remember_keys(struct client *owner, struct client *c, const struct command *cmd)
 {
-    if (cmd->first_key <= 0) return;
-    int last = cmd->last_key < 0 ? c->argc + cmd->last_key : cmd->last_key;
-    int step = cmd->key_step > 0 ? cmd->key_step : 1;
-    for (int i = cmd->first_key; i <= last && i < c->argc; i += step)
-        remember_key(owner->id, c->argv[i]);
+    char name[64];
+    const struct command_meta *m = command_meta_find(command_fullname(cmd, name, sizeof(name)));
+    if (m != NULL) {
+        struct meta_key local[16];
+        struct meta_key *keys = c->argc <= 16 ? local : em_malloc((size_t)c->argc * sizeof(*keys));
+        int n = command_meta_get_keys(m, c->argc, c->argv, keys, c->argc);
+        for (int i = 0; i < n; i++) {
+            if (!(keys[i].flags & KS_NOT_KEY)) remember_key(owner->id, c->argv[keys[i].pos]);
+        }
+        if (keys != local) em_free(keys);
+    } else if (cmd->first_key > 0) {
+        int last = cmd->last_key < 0 ? c->argc + cmd->last_key : cmd->last_key;
+        int step = cmd->key_step > 0 ? cmd->key_step : 1;
+        for (int i = cmd->first_key; i <= last && i < c->argc; i += step)
+            remember_key(owner->id, c->argv[i]);
+    }
     update_live();
 }
 

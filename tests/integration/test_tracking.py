@@ -359,6 +359,28 @@ def test_eviction_invalidates(ember):
         b.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
 
 
+def test_keys_found_by_key_specs(ember, redis_ref):
+    """Commands whose keys follow a count (ZUNION, SINTERCARD, ZINTERCARD) are
+    tracked through Redis's key specs; their other arguments are not keys."""
+
+    def scenario(port):
+        a, b = conn3(port), RawConn(port)
+        out = [a.call("CLIENT", "TRACKING", "on"),
+               a.call("ZUNION", "2", "z1", "z2"),
+               a.call("SINTERCARD", "2", "s1", "s2", "LIMIT", "1"),
+               a.call("ZINTERCARD", "1", "z3"),
+               a.call("LCS", "x1", "x2")]
+        for k in ("z2", "s1", "z3", "x2", "2", "LIMIT"):
+            out.append(b.call("SET", k, "1"))
+            out += ping(a)
+        return out
+
+    out = both(ember, redis_ref, scenario)
+    for k in ("z2", "s1", "z3", "x2"):
+        assert push(k) in out
+    assert push("2") not in out and push("LIMIT") not in out
+
+
 def test_script_reads_are_tracked(ember, redis_ref):
     def scenario(port):
         a, b = conn3(port), RawConn(port)
