@@ -447,6 +447,7 @@ int rdb_save(struct rdb_out *o, struct keyspace *ks, long long now_ms)
     out_aux_ll(o, "used-mem", (long long)ms.allocated);
     out_aux_ll(o, "aof-base", 0);
 
+    long long keys = 0;
     for (int i = 0; i < ks->count; i++) {
         struct db *db = &ks->dbs[i];
         if (dict_size(&db->dict) == 0) continue;
@@ -470,6 +471,7 @@ int rdb_save(struct rdb_out *o, struct keyspace *ks, long long now_ms)
             }
             save_value(o, n, true);
             if (o->failed) break;
+            if (o->progress && (++keys & 1023) == 0) o->progress(o->progress_arg, keys);
         }
         dict_iter_deinit(&it);
         if (o->failed) return -1;

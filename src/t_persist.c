@@ -47,7 +47,9 @@ static struct {
     long long last_bgsave_sec;
     bool last_bgsave_ok;
     long long saves;
-    int cow_pipe;              /* read end of the child's report, or -1 */
+    int cow_pipe;       /* read end of the child's reports, or -1 */
+    long long cur_keys; /* the running child's last progress report */
+    long long cur_cow, cur_cow_peak, cur_cow_ms;
     long long last_cow_size;   /* bytes the last BGSAVE child dirtied */
     long long save_keys_total; /* keys when the running BGSAVE forked */
     long long latest_fork_usec;
@@ -72,6 +74,13 @@ void persist_status(struct persist_status *out)
     out->current_bgsave_time_sec = ps.child ? (now_wall_ms() - ps.child_start_ms) / 1000 : -1;
     out->saves = ps.saves;
     out->save_keys_total = ps.child ? ps.save_keys_total : 0;
+    out->save_keys_processed = ps.child ? ps.cur_keys : 0;
+    out->fork_perc = ps.child && ps.save_keys_total
+                         ? 100.0 * (double)ps.cur_keys / (double)ps.save_keys_total
+                         : 0;
+    out->cow_size = ps.child ? ps.cur_cow : 0;
+    out->cow_peak = ps.child ? ps.cur_cow_peak : 0;
+    out->cow_size_age = ps.child && ps.cur_cow_ms ? (now_wall_ms() - ps.cur_cow_ms) / 1000 : 0;
     out->last_cow_size = ps.last_cow_size;
     out->last_load_keys_loaded = ps.load_keys_loaded;
     out->last_load_keys_expired = ps.load_keys_expired;
@@ -97,9 +106,38 @@ static long long private_dirty_bytes(void)
     return kb * 1024;
 }
 
+/* What a BGSAVE child tells its parent: progress about once a second while
+ * it writes, then its final copy-on-write size (Redis's child info pipe). */
+enum { CHILD_PROGRESS = 1, CHILD_DONE = 2 };
+
+struct child_report {
+    long long kind, keys, cow;
+};
+
+struct child_ctx {
+    int fd;
+    long long last_ms;
+};
+
+static void child_send(int fd, long long kind, long long keys)
+{
+    struct child_report r = {kind, keys, private_dirty_bytes()};
+    if (fd >= 0 && write(fd, &r, sizeof(r)) != (ssize_t)sizeof(r)) return; /* parent gone */
+}
+
+static void child_progress(void *arg, long long keys)
+{
+    struct child_ctx *cx = arg;
+    long long now = now_wall_ms();
+    if (now - cx->last_ms < 1000) return;
+    cx->last_ms = now;
+    child_send(cx->fd, CHILD_PROGRESS, keys);
+}
+
 /* Writes the snapshot to a temp file named after `pid` and renames it over
- * dbfilename. Runs in the server (SAVE) or in the child (BGSAVE). */
-static int write_snapshot(pid_t pid)
+ * dbfilename. Runs in the server (SAVE) or in the child (BGSAVE, which
+ * passes its report pipe as `cx`; NULL otherwise). */
+static int write_snapshot(pid_t pid, struct child_ctx *cx)
 {
     char tmp[64];
     snprintf(tmp, sizeof(tmp), "temp-%d.rdb", (int)pid);
@@ -109,8 +147,11 @@ static int write_snapshot(pid_t pid)
                  server.cfg.dir, strerror(errno));
         return -1;
     }
-    struct rdb_out out = {
-        .fp = fp, .compress = server.cfg.rdbcompression, .no_crc = !server.cfg.rdbchecksum};
+    struct rdb_out out = {.fp = fp,
+                          .compress = server.cfg.rdbcompression,
+                          .no_crc = !server.cfg.rdbchecksum,
+                          .progress = cx ? child_progress : NULL,
+                          .progress_arg = cx};
     int rc = rdb_save(&out, &server.ks, now_wall_ms());
     rdb_out_free(&out);
     if (rc == 0 && fflush(fp) != 0) rc = -1;
@@ -134,7 +175,7 @@ static void save_done(long long dirty_before)
 int persist_save_sync(void)
 {
     long long dirty = server.dirty;
-    if (write_snapshot(getpid()) != 0) return -1;
+    if (write_snapshot(getpid(), NULL) != 0) return -1;
     save_done(dirty);
     log_notice("DB saved on disk");
     return 0;
@@ -167,11 +208,10 @@ static int bgsave_start(void)
     if (pid == 0) {
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
-        int rc = write_snapshot(getpid());
-        if (rc == 0 && fds[1] >= 0) {
-            long long cow = private_dirty_bytes();
-            if (write(fds[1], &cow, sizeof(cow)) != (ssize_t)sizeof(cow)) cow = 0;
-        }
+        if (fds[1] >= 0) fcntl(fds[1], F_SETFL, O_NONBLOCK); /* never wait on the parent */
+        struct child_ctx cx = {fds[1], now_wall_ms()};
+        int rc = write_snapshot(getpid(), &cx);
+        if (rc == 0) child_send(fds[1], CHILD_DONE, 0);
         _exit(rc == 0 ? 0 : 1);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -179,7 +219,9 @@ static int bgsave_start(void)
         (long long)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
     ps.total_forks++;
     if (fds[1] >= 0) close(fds[1]);
+    if (fds[0] >= 0) fcntl(fds[0], F_SETFL, O_NONBLOCK);
     ps.cow_pipe = fds[0];
+    ps.cur_keys = ps.cur_cow = ps.cur_cow_peak = ps.cur_cow_ms = 0;
     log_notice("Background saving started by pid %d", (int)pid);
     ps.child = pid;
     ps.child_start_ms = ps.last_try_ms;
@@ -188,16 +230,29 @@ static int bgsave_start(void)
     return 0;
 }
 
-/* Reads what the ended child reported (its copy-on-write size). */
-static void read_child_report(bool ok)
+/* Takes in what the child reported since the last call. */
+static void read_child_reports(void)
+{
+    struct child_report r;
+    while (ps.cow_pipe >= 0 && read(ps.cow_pipe, &r, sizeof(r)) == (ssize_t)sizeof(r)) {
+        if (r.kind == CHILD_PROGRESS) {
+            ps.cur_keys = r.keys;
+            ps.cur_cow = r.cow;
+            ps.cur_cow_ms = now_wall_ms();
+            if (r.cow > ps.cur_cow_peak) ps.cur_cow_peak = r.cow;
+        } else if (r.kind == CHILD_DONE) {
+            ps.last_cow_size = r.cow;
+            log_notice("Fork CoW for RDB: current %lld MB, peak %lld MB, average %lld MB",
+                       r.cow / (1024 * 1024), r.cow / (1024 * 1024), r.cow / (1024 * 1024));
+        }
+    }
+}
+
+/* The ended child's last reports, then the pipe goes. */
+static void close_child_reports(void)
 {
     if (ps.cow_pipe < 0) return;
-    long long cow = 0;
-    if (ok && read(ps.cow_pipe, &cow, sizeof(cow)) == (ssize_t)sizeof(cow)) {
-        ps.last_cow_size = cow;
-        log_notice("Fork CoW for RDB: current %lld MB, peak %lld MB, average %lld MB",
-                   cow / (1024 * 1024), cow / (1024 * 1024), cow / (1024 * 1024));
-    }
+    read_child_reports();
     close(ps.cow_pipe);
     ps.cow_pipe = -1;
 }
@@ -211,7 +266,7 @@ static void bgsave_reap(bool block)
     if (r == 0) return;
     if (r < 0 && errno == EINTR) return;
     bool ok = r == ps.child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    read_child_report(ok);
+    close_child_reports();
     ps.last_bgsave_sec = (now_wall_ms() - ps.child_start_ms) / 1000;
     if (ok) {
         save_done(ps.dirty_at_fork);
@@ -249,6 +304,7 @@ static bool save_point_due(long long now_ms)
 
 void persist_cron(void)
 {
+    read_child_reports();
     bgsave_reap(false);
     if (ps.child) return;
     long long now = now_wall_ms();

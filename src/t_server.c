@@ -1123,14 +1123,15 @@ static void info_persistence(struct sbuf *b)
     aof_info(aof_lines, sizeof(aof_lines));
     sb_printf(
         b,
-        "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
-        "current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
-        "current_save_keys_processed:0\r\ncurrent_save_keys_total:%lld\r\n"
+        "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:%lld\r\n"
+        "current_cow_size:%lld\r\ncurrent_cow_size_age:%lld\r\ncurrent_fork_perc:%.2f\r\n"
+        "current_save_keys_processed:%lld\r\ncurrent_save_keys_total:%lld\r\n"
         "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
         "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
         "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\n"
         "rdb_last_cow_size:%lld\r\nrdb_last_load_keys_expired:%lld\r\n"
         "rdb_last_load_keys_loaded:%lld\r\n%s",
+        st.cow_peak, st.cow_size, st.cow_size_age, st.fork_perc, st.save_keys_processed,
         st.save_keys_total, st.changes_since_last_save, st.bgsave_in_progress ? 1 : 0,
         st.last_save_time, st.last_bgsave_ok ? "ok" : "err", st.last_bgsave_time_sec,
         st.current_bgsave_time_sec, st.saves, st.last_cow_size, st.last_load_keys_expired,
@@ -1247,8 +1248,8 @@ static void commandstat_one(struct command *cmd, void *arg)
         sb_printf(b,
                   "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=%lld,"
                   "failed_calls=%lld\r\n",
-                  command_fullname(cmd, full, sizeof(full)), cmd->calls, cmd->usec,
-                  cmd->calls ? (double)cmd->usec / (double)cmd->calls : 0, cmd->rejected_calls,
+                  command_fullname(cmd, full, sizeof(full)), cmd->calls, cmd->duration_ns / 1000,
+                  cmd->calls ? (double)cmd->duration_ns / 1000.0 / (double)cmd->calls : 0, cmd->rejected_calls,
                   cmd->failed_calls);
     }
     for (struct command *s = cmd->subcommands; s != NULL && s->name != NULL; s++) {
@@ -1490,7 +1491,7 @@ out:
 static void reset_command_stats(struct command *cmd, void *arg)
 {
     (void)arg;
-    cmd->calls = cmd->usec = cmd->rejected_calls = cmd->failed_calls = 0;
+    cmd->calls = cmd->duration_ns = cmd->rejected_calls = cmd->failed_calls = 0;
     for (struct command *s = cmd->subcommands; s != NULL && s->name != NULL; s++) {
         reset_command_stats(s, NULL);
     }

@@ -15,6 +15,10 @@ struct persist_status {
     long long current_bgsave_time_sec; /* -1 when none runs */
     long long saves;                   /* successful saves since start-up */
     long long save_keys_total;         /* keys of the running BGSAVE, else 0 */
+    long long save_keys_processed;     /* its last progress report (about 1/s) */
+    double fork_perc;                  /* processed / total, in percent */
+    long long cow_size, cow_peak;      /* the running child's private dirty bytes */
+    long long cow_size_age;            /* seconds since cow_size was measured */
     long long last_cow_size;           /* bytes the last BGSAVE child dirtied */
     long long last_load_keys_loaded;   /* by the start-up load */
     long long last_load_keys_expired;

@@ -37,6 +37,10 @@ struct rdb_out {
     bool failed;   /* a write to fp failed */
     bool compress; /* LZF-compress strings over 20 bytes when it saves space (rdbcompression) */
     bool no_crc;   /* write a zero checksum and skip computing it (rdbchecksum no) */
+    /* If set, rdb_save calls it every 1024 keys with the keys written so far
+     * (a BGSAVE child reports its progress to the parent through it). */
+    void (*progress)(void *arg, long long keys);
+    void *progress_arg;
 };
 
 /* Writes every db of `ks` as one RDB file (header to checksum). `now_ms`
