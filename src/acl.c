@@ -1638,11 +1638,11 @@ struct log_entry {
     long long ctime_ms;
 };
 
-#define ACL_LOG_MAX        128   /* Redis's acllog-max-len default */
 #define ACL_LOG_GROUPING   60000 /* ms */
 #define ACL_LOG_MATCH_SCAN 10
 
-static struct log_entry *acl_log[ACL_LOG_MAX]; /* newest first */
+static struct log_entry **acl_log; /* newest first */
+static int acl_log_cap;
 static int acl_log_len;
 
 static void log_entry_destroy(struct log_entry *e)
@@ -1658,6 +1658,21 @@ static void log_reset(void)
     for (int i = 0; i < acl_log_len; i++)
         log_entry_destroy(acl_log[i]);
     acl_log_len = 0;
+}
+
+static void copy_number(const char *name, const char *value, void *arg)
+{
+    (void)name;
+    long long *out = arg;
+    if (!str_to_ll(value, strlen(value), out)) *out = 128;
+}
+
+/* acllog-max-len (128 unless set): older entries are dropped past it. */
+static int log_max_len(void)
+{
+    long long n = 128;
+    config_get(&server.cfg, "acllog-max-len", copy_number, &n);
+    return n < 0 ? 0 : n > 1000000 ? 1000000 : (int)n;
 }
 
 static bool bytes_eq(struct slice a, const char *p, size_t n)
@@ -1696,10 +1711,15 @@ static void log_add(const struct client *who, enum acl_result reason, const char
                             .username_len = username.len,
                             .cinfo = client_info_string(who),
                             .ctime_ms = now};
-    if (acl_log_len == ACL_LOG_MAX) log_entry_destroy(acl_log[--acl_log_len]);
+    if (acl_log_len == acl_log_cap) {
+        acl_log_cap = acl_log_cap ? acl_log_cap * 2 : 16;
+        acl_log = em_realloc(acl_log, (size_t)acl_log_cap * sizeof(*acl_log));
+    }
     memmove(acl_log + 1, acl_log, (size_t)acl_log_len * sizeof(*acl_log));
     acl_log[0] = e;
     acl_log_len++;
+    for (int max = log_max_len(); acl_log_len > max;)
+        log_entry_destroy(acl_log[--acl_log_len]);
 }
 
 static struct slice user_slice(const struct acl_user *u)
@@ -1956,6 +1976,9 @@ void acl_teardown(void)
     em_free(applied_requirepass);
     applied_requirepass = NULL;
     log_reset();
+    em_free(acl_log);
+    acl_log = NULL;
+    acl_log_cap = 0;
     em_free(bindings);
     bindings = NULL;
     binding_cap = binding_count = 0;

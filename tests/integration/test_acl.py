@@ -463,3 +463,20 @@ def test_bad_user_line_stops_the_start(tmp_path):
     conf.write_text("user x on\naclfile u.acl\n")
     proc = run_ember([conf, "--port", "0"], cwd=tmp_path)
     assert proc.returncode == 1 and "but not both" in proc.stdout
+
+
+def test_acllog_max_len(ember_acl):
+    with ember_acl.raw() as c:
+        assert c.call("ACL", "SETUSER", "m", "on", "nopass", "~none", "+get") == b"+OK\r\n"
+        c.call("ACL", "LOG", "RESET")
+        assert c.call("CONFIG", "SET", "acllog-max-len", "5") == b"+OK\r\n"
+    with ember_acl.raw() as c:
+        assert c.call("AUTH", "m", "x") == b"+OK\r\n"
+        for i in range(20):
+            c.call("GET", "key%d" % i)
+    with ember_acl.raw() as c:
+        c.send_command("ACL", "LOG", "100")
+        entries = c.read_node().value
+        assert len(entries) == 5
+        assert b"key19" in entries[0].value[7].value
+        c.call("CONFIG", "SET", "acllog-max-len", "128")
