@@ -168,7 +168,9 @@ static struct {
     long long incr_size; /* bytes in the current incremental file */
     bool last_write_ok;
     int last_write_errno;
-    bool unsynced; /* written but not fsynced */
+    bool unsynced;             /* written but not fsynced */
+    long long postponed_since; /* everysec: a write held back while the thread fsyncs */
+    long long delayed_fsyncs;
 
     /* everysec fsync thread */
     pthread_t thread;
@@ -698,12 +700,33 @@ static void request_fsync(void)
 enum { FSYNC_ALWAYS = 0, FSYNC_EVERYSEC = 1, FSYNC_NO = 2 };
 
 /* Writes the buffer; with `force_sync` or appendfsync always also fsyncs. */
+static bool fsync_running(void)
+{
+    if (!aof.thread_started) return false;
+    pthread_mutex_lock(&aof.mu);
+    bool busy = aof.fsync_busy || aof.fsync_fd >= 0;
+    pthread_mutex_unlock(&aof.mu);
+    return busy;
+}
+
 static void flush_buffer(bool force_sync)
 {
     if (aof.fd < 0) {
         aof.buf.len = 0;
         return;
     }
+    /* everysec: a write() while the thread fsyncs the same file can wait for
+     * the fsync; as Redis does, hold the buffer back for up to 2 s instead. */
+    if (!force_sync && server.cfg.appendfsync == FSYNC_EVERYSEC && aof.buf.len > 0 &&
+        fsync_running()) {
+        long long now = clock_ms();
+        if (aof.postponed_since == 0) aof.postponed_since = now;
+        if (now - aof.postponed_since < 2000) return;
+        aof.delayed_fsyncs++;
+        log_notice("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF "
+                   "buffer without waiting for fsync to complete, this may slow down Redis.");
+    }
+    aof.postponed_since = 0;
     size_t off = 0;
     while (off < aof.buf.len) {
         ssize_t w = write(aof.fd, aof.buf.p + off, aof.buf.len - off);
@@ -1533,9 +1556,9 @@ int aof_info(char *buf, size_t size)
         n += snprintf(buf + n, size - (size_t)n,
                       "aof_current_size:%lld\r\naof_base_size:%lld\r\naof_pending_rewrite:%d\r\n"
                       "aof_buffer_length:%zu\r\naof_pending_bio_fsync:%d\r\n"
-                      "aof_delayed_fsync:0\r\n",
+                      "aof_delayed_fsync:%lld\r\n",
                       aof.current_size, aof.base_size, aof.rewrite_scheduled ? 1 : 0, aof.buf.len,
-                      aof.fsync_busy ? 1 : 0);
+                      aof.fsync_busy ? 1 : 0, aof.delayed_fsyncs);
     }
     return n;
 }
