@@ -151,8 +151,7 @@ static bool fold_slot(struct slice key, int *slot)
 
 int cluster_command_slot(const struct command *cmd, int argc, const struct slice *argv)
 {
-    char full[128];
-    const struct command_meta *m = command_meta_find(command_fullname(cmd, full, sizeof(full)));
+    const struct command_meta *m = cmd->meta;
     if (!command_meta_has_keys(m)) return CLUSTER_NO_KEYS;
     /* Keys are found as Redis's getKeysFromCommand finds them: by the key
      * specs, so counted keys (EVAL, ZUNIONSTORE, LMPOP) and subcommands

@@ -16,6 +16,7 @@
 #include "ember/blocking.h"
 #include "ember/client.h"
 #include "ember/cluster.h"
+#include "ember/command_meta.h"
 #include "ember/diag.h"
 #include "ember/evict.h"
 #include "ember/mem.h"
@@ -64,8 +65,11 @@ void command_setup(void)
                 i = (i + 1) & (INDEX_SIZE - 1);
             index_slots[i] = cmd;
             total_commands++;
+            cmd->meta = command_meta_find(cmd->name);
             for (struct command *sub = cmd->subcommands; sub != NULL && sub->name != NULL; sub++) {
+                char full[128];
                 sub->parent = cmd->name;
+                sub->meta = command_meta_find(command_fullname(sub, full, sizeof(full)));
             }
         }
     }

@@ -16,6 +16,7 @@
 #include "ember/util.h"
 
 struct client;
+struct command_meta;
 
 enum command_flag {
     CMD_WRITE = 1 << 0,
@@ -54,6 +55,9 @@ struct command {
     /* Subcommands ("config" -> get/set/...), NULL-name terminated, or NULL. */
     struct command *subcommands;
     const char *parent; /* "config" for "get", NULL at top level */
+    /* Key specs, tips and docs (command_meta.h), set by command_setup();
+     * NULL for a command redis-server 7.0 lacks. */
+    const struct command_meta *meta;
     /* Statistics for INFO commandstats. */
     long long calls;
     long long usec;
