@@ -1030,15 +1030,14 @@ static int create_initial_files(void)
 
 static struct client *load_client;
 
-/* Parses one "*N\r\n$len\r\n...\r\n" command at p. Returns its length, 0 if
- * the data ends inside it, -1 if the bytes are not a command. argv points
- * into the data (up to `max` arguments in *argv, grown as needed). */
-static long long parse_command(const char *p, size_t len, struct slice **argv, int *cap, int *argc)
+long long aof_parse_command(const char *p, size_t len, struct slice **argv, int *cap, int *argc)
 {
     const char *end = p + len, *q = p;
+    if (len == 0) return 0;
+    if (q[0] != '*') return -1; /* as Redis: a line that is not "*N" is bad format */
     const char *nl = memchr(q, '\n', (size_t)(end - q));
     if (nl == NULL) return 0;
-    if (q[0] != '*' || nl - q < 2 || nl[-1] != '\r') return -1;
+    if (nl - q < 2 || nl[-1] != '\r') return -1;
     long long n;
     if (!str_to_ll(q + 1, (size_t)(nl - q - 2), &n) || n < 1 || n > 1024 * 1024) return -1;
     q = nl + 1;
@@ -1048,10 +1047,11 @@ static long long parse_command(const char *p, size_t len, struct slice **argv, i
     }
     for (long long i = 0; i < n; i++) {
         if (q >= end) return 0;
+        if (q[0] != '$') return -1;
         nl = memchr(q, '\n', (size_t)(end - q));
         if (nl == NULL) return 0;
         long long bl;
-        if (q[0] != '$' || nl - q < 2 || nl[-1] != '\r') return -1;
+        if (nl - q < 2 || nl[-1] != '\r') return -1;
         if (!str_to_ll(q + 1, (size_t)(nl - q - 2), &bl) || bl < 0) return -1;
         q = nl + 1;
         if ((size_t)(end - q) < (size_t)bl + 2) return 0;
@@ -1118,7 +1118,7 @@ static int load_commands(const char *name, const char *data, size_t len, bool la
             off = (size_t)(nl - data) + 1;
             continue;
         }
-        long long n = parse_command(data + off, len - off, &argv, &cap, &argc);
+        long long n = aof_parse_command(data + off, len - off, &argv, &cap, &argc);
         if (n < 0) {
             log_warn("Bad file format reading the append only file %s: make a backup of your AOF "
                      "file, then use ./redis-check-aof --fix <filename.manifest>",

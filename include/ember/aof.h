@@ -83,6 +83,13 @@ bool aof_rewrite_in_progress(void);
  * the length written (snprintf semantics). */
 int aof_info(char *buf, size_t size);
 
+/* The loader's RESP parser: one "*N\r\n$len\r\n...\r\n" command at p.
+ * Returns its length with *argc set and (*argv)[0..argc) pointing into p
+ * (*argv is em_realloc'd to *cap entries as needed; the caller frees it),
+ * 0 if the data ends inside the command (a truncated tail), or -1 if the
+ * bytes are not a command (bad format). */
+long long aof_parse_command(const char *p, size_t len, struct slice **argv, int *cap, int *argc);
+
 /* BGREWRITEAOF */
 extern struct command aof_commands[];
 
