@@ -187,10 +187,11 @@ void command_call(struct client *c, struct command *cmd)
     if (track) tracking_command_begin(c);
     c->last_cmd = cmd;
     propagate_call_begin();
-    long long start = clock_mono_us();
+    uint64_t start = clock_ticks();
     cmd->proc(c);
-    long long usec = clock_mono_us() - start;
-    cmd->usec += usec;
+    long long ns = clock_ticks_ns(clock_ticks() - start);
+    long long usec = ns / 1000;
+    cmd->duration_ns += ns;
     cmd->calls++;
     if (server.stats.total_error_replies != errors) cmd->failed_calls++;
     c->flags &= ~(unsigned)CLIENT_REPLY_SKIP;

@@ -111,6 +111,7 @@ int server_init_embedded(void)
     random_bytes(seed, sizeof(seed));
     hash_set_seed(seed);
     clock_update();
+    clock_ticks_init();
     server.pid = (int)getpid();
     server.start_ms = clock_ms();
     make_run_id(server.run_id);
@@ -259,6 +260,7 @@ void server_reset_stats(void)
 void server_cron(void)
 {
     server.cron_loops++;
+    clock_ticks_refine();
     persist_cron();
     track_metrics();
     server.ks.lru_clock = (uint32_t)((clock_ms() / 1000) & OBJ_LRU_MAX);

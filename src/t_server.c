@@ -1249,8 +1249,8 @@ static void commandstat_one(struct command *cmd, void *arg)
                   "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=%lld,"
                   "failed_calls=%lld\r\n",
                   command_fullname(cmd, full, sizeof(full)), cmd->calls, cmd->duration_ns / 1000,
-                  cmd->calls ? (double)cmd->duration_ns / 1000.0 / (double)cmd->calls : 0, cmd->rejected_calls,
-                  cmd->failed_calls);
+                  cmd->calls ? (double)(cmd->duration_ns / 1000) / (double)cmd->calls : 0,
+                  cmd->rejected_calls, cmd->failed_calls);
     }
     for (struct command *s = cmd->subcommands; s != NULL && s->name != NULL; s++) {
         commandstat_one(s, arg);

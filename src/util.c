@@ -36,6 +36,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
+
 /* ---- Numbers ---- */
 
 /* Redis's MAX_LONG_DOUBLE_CHARS: string2ld() copies into a buffer this big,
@@ -874,6 +878,69 @@ long long clock_mono_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static long long mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The tick rate: ns_per_tick, measured from (base_ticks, base_ns). */
+static struct {
+    double ns_per_tick;
+    uint64_t base_ticks;
+    long long base_ns;
+} ticks = {1.0, 0, 0};
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+bool clock_ticks_tsc;
+
+/* CPUID 0x80000007 EDX bit 8: the TSC runs at a constant rate in every
+ * power state (Linux's constant_tsc + nonstop_tsc). */
+static bool tsc_invariant(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000007) return false;
+    if (!__get_cpuid(0x80000007, &a, &b, &c, &d)) return false;
+    return (d >> 8) & 1;
+}
+#else
+static bool tsc_invariant(void)
+{
+    return false;
+}
+#endif
+
+void clock_ticks_init(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    clock_ticks_tsc = tsc_invariant();
+#endif
+    ticks.ns_per_tick = 1.0;
+    ticks.base_ns = mono_ns();
+    ticks.base_ticks = clock_ticks();
+    if (!tsc_invariant()) return;
+    /* A first rate over 1 ms; clock_ticks_refine() makes it exact. */
+    long long until = ticks.base_ns + 1000000;
+    while (mono_ns() < until) {
+    }
+    clock_ticks_refine();
+}
+
+void clock_ticks_refine(void)
+{
+    uint64_t t = clock_ticks();
+    long long ns = mono_ns();
+    if (t > ticks.base_ticks && ns > ticks.base_ns) {
+        ticks.ns_per_tick = (double)(ns - ticks.base_ns) / (double)(t - ticks.base_ticks);
+    }
+}
+
+long long clock_ticks_ns(uint64_t t)
+{
+    return (long long)((double)t * ticks.ns_per_tick);
 }
 
 bool scan_cursor_parse(struct slice s, unsigned long long *out)

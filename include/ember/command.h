@@ -60,7 +60,7 @@ struct command {
     const struct command_meta *meta;
     /* Statistics for INFO commandstats. */
     long long calls;
-    long long usec;
+    long long duration_ns; /* INFO shows microseconds */
     long long rejected_calls;
     long long failed_calls;
     uint64_t *latency_hist; /* diag.c's latency buckets, allocated on first use */

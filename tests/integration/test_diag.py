@@ -1,0 +1,83 @@
+"""Command timing as clients read it: INFO commandstats, SLOWLOG, LATENCY.
+
+Durations come from the time-stamp counter scaled against CLOCK_MONOTONIC
+(util.h clock_ticks), so these tests check the scale with a command of known
+length: DEBUG SLEEP (enabled with --enable-debug-command yes) sleeps for the
+given seconds inside the command, and every report must show at least that
+long, and not absurdly longer.
+
+Every test also passes against redis-server itself (EMBER_DIFF_SELFTEST=1).
+"""
+
+import pytest
+
+
+SLEEP_S = 0.05
+SLEEP_US = int(SLEEP_S * 1_000_000)
+
+
+def text(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+@pytest.fixture
+def d(start_ember):
+    srv = start_ember("--enable-debug-command", "yes")
+    return srv.client()
+
+
+def test_commandstats_usec_covers_the_command(d):
+    d.config_resetstat()
+    d.execute_command("DEBUG", "SLEEP", SLEEP_S)
+    stat = d.info("commandstats")["cmdstat_debug"]
+    assert stat["calls"] == 1
+    assert SLEEP_US <= stat["usec"] < SLEEP_US * 20
+    assert stat["usec_per_call"] == pytest.approx(stat["usec"], abs=0.01)
+
+
+def test_commandstats_sum_of_fast_commands_is_small_but_counted(d):
+    d.config_resetstat()
+    for i in range(1000):
+        d.set(f"k{i}", "v")
+    stat = d.info("commandstats")["cmdstat_set"]
+    assert stat["calls"] == 1000
+    # Sub-microsecond commands must add up, not truncate to zero one by one.
+    assert 0 < stat["usec"] < 1_000_000
+
+
+def test_config_resetstat_clears_timing(d):
+    d.execute_command("DEBUG", "SLEEP", 0)
+    d.config_resetstat()
+    assert "cmdstat_debug" not in d.info("commandstats")
+
+
+def test_slowlog_records_duration(d):
+    d.config_set("slowlog-log-slower-than", SLEEP_US // 2)
+    d.slowlog_reset()
+    d.set("fast", "1")
+    d.execute_command("DEBUG", "SLEEP", SLEEP_S)
+    entries = d.slowlog_get()
+    assert len(entries) == 1
+    e = entries[0]
+    assert text(e["command"]) == f"DEBUG SLEEP {SLEEP_S}"
+    assert SLEEP_US <= e["duration"] < SLEEP_US * 20
+
+
+def test_slowlog_threshold_zero_logs_everything(d):
+    d.config_set("slowlog-log-slower-than", 0)
+    d.slowlog_reset()
+    d.set("a", "1")
+    d.get("a")
+    names = [text(e["command"]).split()[0] for e in d.slowlog_get(10)]
+    assert names[:2] == ["GET", "SET"]  # newest first
+
+
+def test_latency_monitor_sees_a_slow_command(d):
+    d.config_set("latency-monitor-threshold", 10)
+    d.execute_command("DEBUG", "SLEEP", SLEEP_S)
+    latest = d.execute_command("LATENCY", "LATEST")
+    assert len(latest) == 1
+    event, _when, last_ms, max_ms = latest[0]
+    assert event in ("command", b"command")
+    assert SLEEP_US // 1000 <= last_ms < SLEEP_US // 1000 * 20
+    assert max_ms == last_ms
