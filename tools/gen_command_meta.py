@@ -374,12 +374,14 @@ def main():
             continue
         t.add_command(name, rinfo[name], rdocs[name])
         mine, ref = einfo[name], rinfo[name]
-        # Compare arity, flags and key positions (ember prints no movablekeys flag
-        # when it derives it from the key specs, so compare after generation too).
-        if [x[1] for x in mine[1:6] if x[0] != "*"] != [x[1] for x in ref[1:6] if x[0] != "*"] \
-                or [f[1] for f in mine[2][1]] != [f[1] for f in ref[2][1]]:
-            print(f"table differs: {name}: ember {[x[1] for x in mine[1:6]]} "
-                  f"redis {[x[1] for x in ref[1:6]]}")
+        # Arity, flags and key positions come from ember's own table. ember
+        # derives movablekeys from the key specs generated here, so that flag
+        # only matches once the new .inc is built in: it is left out.
+        def table(entry):
+            flags = [f[1] for f in entry[2][1] if f[1] != "movablekeys"]
+            return [entry[1][1], flags, entry[3][1], entry[4][1], entry[5][1]]
+        if table(mine) != table(ref):
+            print(f"table differs: {name}: ember {table(mine)} redis {table(ref)}")
     emit(t, Path(opts.out))
     print(f"{opts.out}: {len(t.commands)} commands, {len(t.keyspecs)} key specs, "
           f"{len(t.args)} arguments, pool {t.pool.size} bytes")
