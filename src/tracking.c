@@ -182,28 +182,12 @@ static struct client *client_by_id(long long id)
 
 /* ---- Sending ---- */
 
-/* Redis's sendTrackingMessage: `keys` (n of them), or a null when `keys` is
- * NULL, to the client or to its redirection. The null is written in the
- * tracking client's protocol even when it goes elsewhere, as Redis does. */
-static void send_message(struct tracking_state *s, const struct slice *keys, int n)
+/* Writes one invalidation frame to `c` (already chosen: the tracking client
+ * or its redirection); false if RESP2 without subscription leaves nowhere to
+ * put it. */
+static bool write_message(struct client *c, bool redirected, const struct slice *keys, int n,
+                          int null_resp)
 {
-    struct client *c = s->client;
-    int null_resp = c->resp;
-    bool redirected = false;
-    if (s->redirect != 0) {
-        struct client *to = client_by_id(s->redirect);
-        if (to == NULL) {
-            s->flags |= TRACK_BROKEN_REDIR;
-            if (c->resp > 2) {
-                reply_raw(c, ">2\r\n", 4);
-                reply_bulk_cstr(c, "tracking-redir-broken");
-                reply_int(c, s->redirect);
-            }
-            return;
-        }
-        c = to;
-        redirected = true;
-    }
     if (c->resp > 2) {
         reply_raw(c, ">2\r\n", 4);
         reply_bulk_cstr(c, "invalidate");
@@ -212,7 +196,7 @@ static void send_message(struct tracking_state *s, const struct slice *keys, int
         reply_bulk_cstr(c, "message");
         reply_bulk(c, channel_name, sizeof(channel_name) - 1);
     } else {
-        return; /* RESP2 without a subscribed redirection: nowhere to send */
+        return false;
     }
     if (keys == NULL) {
         if (null_resp > 2) {
@@ -220,11 +204,45 @@ static void send_message(struct tracking_state *s, const struct slice *keys, int
         } else {
             reply_raw(c, "$-1\r\n", 5);
         }
-        return;
+        return true;
     }
     reply_array_len(c, n);
     for (int i = 0; i < n; i++)
         reply_bulk_slice(c, keys[i]);
+    return true;
+}
+
+/* Redis's sendTrackingMessage: `keys` (n of them), or a null when `keys` is
+ * NULL, to the client or to its redirection. The null is written in the
+ * tracking client's protocol even when it goes elsewhere, as Redis does.
+ * Pushes get through CLIENT REPLY OFF/SKIP (Redis's CLIENT_PUSHING). */
+static void send_message(struct tracking_state *s, const struct slice *keys, int n)
+{
+    const unsigned quiet = CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP;
+    struct client *c = s->client;
+    int null_resp = c->resp;
+    bool redirected = false;
+    if (s->redirect != 0) {
+        struct client *to = client_by_id(s->redirect);
+        if (to == NULL) {
+            s->flags |= TRACK_BROKEN_REDIR;
+            if (c->resp > 2) {
+                unsigned saved = c->flags & quiet;
+                c->flags &= ~saved;
+                reply_raw(c, ">2\r\n", 4);
+                reply_bulk_cstr(c, "tracking-redir-broken");
+                reply_int(c, s->redirect);
+                c->flags |= saved;
+            }
+            return;
+        }
+        c = to;
+        redirected = true;
+    }
+    unsigned saved = c->flags & quiet;
+    c->flags &= ~saved;
+    write_message(c, redirected, keys, n, null_resp);
+    c->flags |= saved;
 }
 
 static void pending_add(struct slice key, bool null)

@@ -359,6 +359,34 @@ def test_eviction_invalidates(ember):
         b.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
 
 
+def test_pushes_get_through_client_reply_off(ember, redis_ref):
+    def scenario(port):
+        a, b = conn3(port), RawConn(port)
+        out = [a.call("CLIENT", "TRACKING", "on"), a.call("GET", "k")]
+        a.send_command("CLIENT", "REPLY", "OFF")
+        a.send_command("CLIENT", "REPLY", "ON")  # answered +OK: REPLY OFF is in effect before it
+        out.append(a.read_reply())
+        a.send_command("GET", "k")
+        a.send_command("CLIENT", "REPLY", "SKIP")
+        a.send_command("PING")  # skipped
+        out.append(a.read_reply())  # GET's reply
+        out.append(b.call("SET", "k", "1"))
+        out.append(a.read_reply())
+        a.send_command("CLIENT", "REPLY", "OFF")
+        out.append(b.call("SET", "k", "2"))  # k is not tracked any more: nothing
+        a.send_command("GET", "k")  # nothing comes back; wait until it is tracked
+        deadline = time.monotonic() + 5
+        while info_field(b, "stats", "tracking_total_keys") != 1:
+            assert time.monotonic() < deadline
+        b.call("SET", "k", "3")
+        out.append(a.read_reply())  # the push arrives while replies are off
+        out.append(a.call("CLIENT", "REPLY", "ON"))
+        return out
+
+    out = both(ember, redis_ref, scenario)
+    assert out[-2:] == [push("k"), b"+OK\r\n"]
+
+
 def test_keys_found_by_key_specs(ember, redis_ref):
     """Commands whose keys follow a count (ZUNION, SINTERCARD, ZINTERCARD) are
     tracked through Redis's key specs; their other arguments are not keys."""
