@@ -846,6 +846,7 @@ static struct dict_node *builder_finish(struct builder *b, struct slice key, lon
 
 /* Calls `fn` with each element of a blob (strings, integers as text). */
 typedef void blob_elem_fn(struct slice v, void *arg);
+typedef bool blob_walk_fn(struct rdb_in *in, struct slice blob, blob_elem_fn *fn, void *arg);
 
 static bool walk_intset(struct rdb_in *in, struct slice blob, blob_elem_fn *fn, void *arg)
 {
@@ -1014,6 +1015,44 @@ bad:
     return in_fail(in, "Ziplist integrity check failed");
 }
 
+/* Redis 2.x's zipmap (hashes): a count byte, then per pair
+ *   <len> field <len> <free> value <free bytes>
+ * where <len> is one byte under 254, or 254 and 4 bytes (little endian);
+ * 0xff ends it. */
+static bool zipmap_len(const uint8_t **p, const uint8_t *end, size_t *len)
+{
+    if (*p >= end || **p == 0xff || **p == 0xfd) return false;
+    if (**p < 254) {
+        *len = *(*p)++;
+        return true;
+    }
+    if (end - *p < 5) return false;
+    *len = (*p)[1] | ((size_t)(*p)[2] << 8) | ((size_t)(*p)[3] << 16) | ((size_t)(*p)[4] << 24);
+    *p += 5;
+    return true;
+}
+
+static bool walk_zipmap(struct rdb_in *in, struct slice blob, blob_elem_fn *fn, void *arg)
+{
+    const uint8_t *p = (const uint8_t *)blob.ptr, *end = p + blob.len;
+    if (blob.len < 2) return in_fail(in, "Zipmap integrity check failed");
+    p++; /* the count: a hint, 254 = unknown */
+    while (p < end && *p != 0xff) {
+        size_t flen, vlen;
+        if (!zipmap_len(&p, end, &flen) || (size_t)(end - p) < flen) break;
+        const uint8_t *f = p;
+        p += flen;
+        if (!zipmap_len(&p, end, &vlen) || end - p < 1) break;
+        size_t free_bytes = *p++;
+        if ((size_t)(end - p) < vlen + free_bytes) break;
+        fn((struct slice){(const char *)f, flen}, arg);
+        fn((struct slice){(const char *)p, vlen}, arg);
+        p += vlen + free_bytes;
+    }
+    if (p + 1 != end || *p != 0xff) return in_fail(in, "Zipmap integrity check failed");
+    return true;
+}
+
 /* Pairs (hash field/value, zset member/score) arrive as two elements. */
 struct pair_state {
     struct builder *b;
@@ -1065,11 +1104,10 @@ static void on_pair_elem(struct slice v, void *arg)
     }
 }
 
-static bool walk_pairs(struct rdb_in *in, struct builder *b, struct slice blob, bool listpack)
+static bool walk_pairs(struct rdb_in *in, struct builder *b, struct slice blob, blob_walk_fn *walk)
 {
     struct pair_state ps = {.b = b};
-    bool ok = listpack ? walk_listpack(in, blob, on_pair_elem, &ps)
-                       : walk_ziplist(in, blob, on_pair_elem, &ps);
+    bool ok = walk(in, blob, on_pair_elem, &ps);
     em_free(ps.first);
     if (ok && (ps.bad || ps.have_first)) return in_fail(in, "Packed pair integrity check failed");
     return ok;
@@ -1096,15 +1134,20 @@ static bool load_blob_value(struct rdb_in *in, int rtype, struct builder *b)
         builder_init(b, OBJ_LIST, 0);
         ok = walk_ziplist(in, blob, on_list_elem, b);
         break;
+    case RDB_TYPE_HASH_ZIPMAP:
     case RDB_TYPE_HASH_ZIPLIST:
     case RDB_TYPE_HASH_LISTPACK:
         builder_init(b, OBJ_HASH, 0);
-        ok = walk_pairs(in, b, blob, rtype == RDB_TYPE_HASH_LISTPACK);
+        ok = walk_pairs(in, b, blob,
+                        rtype == RDB_TYPE_HASH_ZIPMAP     ? walk_zipmap
+                        : rtype == RDB_TYPE_HASH_LISTPACK ? walk_listpack
+                                                          : walk_ziplist);
         break;
     case RDB_TYPE_ZSET_ZIPLIST:
     case RDB_TYPE_ZSET_LISTPACK:
         builder_init(b, OBJ_ZSET, 0);
-        ok = walk_pairs(in, b, blob, rtype == RDB_TYPE_ZSET_LISTPACK);
+        ok =
+            walk_pairs(in, b, blob, rtype == RDB_TYPE_ZSET_LISTPACK ? walk_listpack : walk_ziplist);
         break;
     default:
         ok = false;
@@ -1186,6 +1229,7 @@ static bool load_value(struct rdb_in *in, int rtype, struct builder *b, struct r
     case RDB_TYPE_SET_INTSET:
     case RDB_TYPE_SET_LISTPACK:
     case RDB_TYPE_LIST_ZIPLIST:
+    case RDB_TYPE_HASH_ZIPMAP:
     case RDB_TYPE_HASH_ZIPLIST:
     case RDB_TYPE_HASH_LISTPACK:
     case RDB_TYPE_ZSET_ZIPLIST:

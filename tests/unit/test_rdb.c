@@ -502,6 +502,62 @@ static void test_dump_restore(void **state)
     }
 }
 
+/* Redis 2.x's zipmap hashes still load (with free bytes after a value, and
+ * a field of the 5-byte length form); a cut or unterminated one does not. */
+static void test_zipmap(void **state)
+{
+    (void)state;
+    static uint8_t blob[400];
+    size_t n = 0;
+    blob[n++] = 3; /* count */
+    const char *pairs[][2] = {{"f1", "v1"}, {"fld", "value"}};
+    for (int i = 0; i < 2; i++) {
+        blob[n++] = (uint8_t)strlen(pairs[i][0]);
+        memcpy(blob + n, pairs[i][0], strlen(pairs[i][0]));
+        n += strlen(pairs[i][0]);
+        blob[n++] = (uint8_t)strlen(pairs[i][1]);
+        blob[n++] = (uint8_t)i; /* free bytes after the value */
+        memcpy(blob + n, pairs[i][1], strlen(pairs[i][1]));
+        n += strlen(pairs[i][1]) + (size_t)i;
+    }
+    char longf[300];
+    memset(longf, 'x', sizeof(longf));
+    blob[n++] = 254;
+    blob[n++] = (uint8_t)(sizeof(longf) & 0xff);
+    blob[n++] = (uint8_t)(sizeof(longf) >> 8);
+    blob[n++] = 0;
+    blob[n++] = 0;
+    memcpy(blob + n, longf, sizeof(longf));
+    n += sizeof(longf);
+    blob[n++] = 1;
+    blob[n++] = 0;
+    blob[n++] = 'z';
+    blob[n++] = 0xff;
+    /* type 9, then the blob as an RDB string (14-bit length) */
+    static uint8_t body[512];
+    body[0] = 9;
+    body[1] = (uint8_t)(0x40 | (n >> 8));
+    body[2] = (uint8_t)n;
+    memcpy(body + 3, blob, n);
+    struct slice key = {"h", 1};
+    struct dict_node *o;
+    assert_int_equal(rdb_parse_value(body, n + 3, key, &o), 0);
+    assert_int_equal(obj_type(o), OBJ_HASH);
+    struct hash h = {obj_ptr(o), obj_enc(o)};
+    assert_int_equal(hash_len(&h), 3);
+    char *c = canon(o);
+    assert_non_null(strstr(c, "value"));
+    assert_non_null(strstr(c, "fld"));
+    free(c);
+    obj_destroy(o);
+    /* Cut anywhere, or without its end byte: refused. */
+    for (size_t cut = 1; cut < n; cut += 7) {
+        body[1] = (uint8_t)(0x40 | (cut >> 8));
+        body[2] = (uint8_t)cut;
+        assert_int_equal(rdb_parse_value(body, cut + 3, key, &o), RDB_BAD_DATA);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +568,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lzf_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_checksum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dump_restore, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zipmap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
