@@ -630,7 +630,7 @@ static void reply_command_info(struct client *c, const struct command *cmd)
 {
     char full[128];
     const char *name = command_fullname(cmd, full, sizeof(full));
-    const struct command_meta *m = command_meta_find(name);
+    const struct command_meta *m = cmd->meta;
     reply_array_len(c, 10);
     reply_bulk_cstr(c, name);
     reply_int(c, cmd->arity);
@@ -673,7 +673,7 @@ static void reply_table_docs(struct client *c, const struct command *cmd, int ex
 static void reply_command_docs(struct client *c, const struct command *cmd)
 {
     char full[128];
-    const struct command_meta *m = command_meta_find(command_fullname(cmd, full, sizeof(full)));
+    const struct command_meta *m = cmd->meta;
     int nsub = count_subcommands(cmd);
     if (m != NULL) {
         reply_map_len(c, command_meta_doc_fields(m) + (nsub > 0));
@@ -875,7 +875,7 @@ static void getkeys_generic(struct client *c, bool with_flags)
     }
     char full[128];
     const char *name = command_fullname(cmd, full, sizeof(full));
-    const struct command_meta *m = command_meta_find(name);
+    const struct command_meta *m = cmd->meta;
     if (!command_meta_has_keys(m)) {
         reply_error(c, "ERR The command has no key arguments");
         return;
