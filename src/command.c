@@ -189,7 +189,8 @@ void command_call(struct client *c, struct command *cmd)
     propagate_call_begin();
     uint64_t start = clock_ticks();
     cmd->proc(c);
-    long long ns = clock_ticks_ns(clock_ticks() - start);
+    uint64_t end = clock_ticks();
+    long long ns = end > start ? clock_ticks_ns(end - start) : 0; /* CPUs' TSCs may differ */
     long long usec = ns / 1000;
     cmd->duration_ns += ns;
     cmd->calls++;
