@@ -39,6 +39,7 @@
 #include "ember/persist.h"
 #include "ember/rdb.h"
 #include "ember/reply.h"
+#include "ember/script.h"
 #include "ember/server.h"
 #include "ember/set.h"
 #include "ember/zset.h"
@@ -1066,9 +1067,15 @@ long long aof_parse_command(const char *p, size_t len, struct slice **argv, int 
 /* What a file may replay: writes and the commands that frame or select
  * them. Anything else (SHUTDOWN, CONFIG, DEBUG...) never comes from a
  * server's log and is skipped, so a crafted file cannot stop the server. */
-static bool replayable(const struct command *cmd)
+static bool replayable(const struct command *cmd, int argc, const struct slice *argv)
 {
     static const char *const names[] = {"multi", "exec", "select", "eval", "evalsha", "fcall"};
+    if (cmd->subcommands != NULL && argc >= 2) { /* FUNCTION LOAD: the subcommand's flags */
+        for (const struct command *sub = cmd->subcommands; sub->name != NULL; sub++) {
+            if (slice_eq_nocase(argv[1], sub->name)) return (sub->flags & CMD_WRITE) != 0;
+        }
+        return false;
+    }
     if (cmd->flags & CMD_WRITE) return true;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcmp(cmd->name, names[i]) == 0) return true;
@@ -1080,7 +1087,7 @@ static void run_loaded(int argc, struct slice *argv)
 {
     struct client *f = load_client;
     struct command *cmd = command_lookup(argv[0]);
-    if (cmd == NULL || !replayable(cmd)) return;
+    if (cmd == NULL || !replayable(cmd, argc, argv)) return;
     f->argc = argc;
     f->argv = argv;
     if ((cmd->flags & CMD_BLOCKING) && !(f->flags & CLIENT_MULTI) &&
@@ -1335,6 +1342,20 @@ bool aof_rewrite_in_progress(void)
     return aof.child != 0;
 }
 
+/* function_each_library callback: "FUNCTION LOAD REPLACE <code>" at the
+ * head of the new incremental file. The RDB base carries no functions yet
+ * (rdb.c skips them), so the file that follows it restores them. */
+static void feed_library(const char *code, size_t len, void *arg)
+{
+    (void)arg;
+    struct bytes b = {0};
+    struct slice argv[4] = {
+        SLICE_LIT("FUNCTION"), SLICE_LIT("LOAD"), SLICE_LIT("REPLACE"), {code, len}};
+    encode_command(&b, 4, argv);
+    stream_feed(-1, b.p, b.len);
+    bytes_free(&b);
+}
+
 static int rewrite_start(void)
 {
     if (aof.child) return -1;
@@ -1354,6 +1375,7 @@ static int rewrite_start(void)
             return -1;
         }
         aof.new_incr_seq = seq;
+        function_each_library(feed_library, NULL);
         if (unlisted != 0) { /* a failed attempt's file: the new fork covers it */
             char *old = file_name(unlisted, 'i'), path[1024];
             file_path(path, sizeof(path), old);

@@ -965,3 +965,30 @@ def test_damaged_files_never_crash_the_loader(tmp_path):
             continue
         srv.client().dbsize()
         srv.stop_and_check()
+
+
+def test_function_load_is_replayed(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.execute_command("FUNCTION", "LOAD",
+                      "#!lua name=lib\nredis.register_function('f', function() return 7 end)")
+    assert c.execute_command("FCALL", "f", 0) == 7
+    assert srv.stop() == 0
+    srv.start()
+    assert srv.client().execute_command("FCALL", "f", 0) == 7
+
+
+def test_functions_survive_a_rewrite(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.execute_command("FUNCTION", "LOAD",
+                      "#!lua name=lib\nredis.register_function('f', function() return 7 end)")
+    c.bgrewriteaof()
+    wait_for(lambda: info(srv, "aof_rewrites") == 1, "the rewrite")
+    assert srv.stop() == 0
+    if CHECK_AOF is not None:
+        r = subprocess.run([CHECK_AOF, str(aof_dir(tmp_path) / "appendonly.aof.manifest")],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+    srv.start()
+    assert srv.client().execute_command("FCALL", "f", 0) == 7
