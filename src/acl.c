@@ -1947,10 +1947,12 @@ void acl_setup(void)
                  "ACL file path is invalid. This setup is very likely to lead to configuration "
                  "errors and security holes, please define either an ACL file or declare users "
                  "directly in your redis.conf, but not both.");
+        em_free(path);
         exit(1);
     }
     if (!load_config_users()) {
         log_warn("Critical error while loading ACLs. Exiting.");
+        em_free(path);
         exit(1);
     }
     if (path != NULL) {
@@ -1958,9 +1960,10 @@ void acl_setup(void)
         char *errors = load_file(path, NULL);
         if (errors != NULL) {
             log_warn("Aborting Redis startup because of ACL errors: %s", errors);
-            exit(1);
+            em_free(errors);
         }
         em_free(path);
+        if (errors != NULL) exit(1);
     }
 }
 
