@@ -440,6 +440,18 @@ static void prefix_remove_client(struct slice p, struct client *c)
     tk.prefix_count--;
 }
 
+/* A departing client's pending BCAST changes stay (others still get them)
+ * but no longer name it, so NOLOOP never compares with a freed client. */
+static void forget_changes_by(const struct client *c)
+{
+    for (int i = 0; i < tk.prefix_count; i++) {
+        struct bcast_prefix *b = &tk.prefixes[i];
+        for (int k = 0; k < b->changed_count; k++) {
+            if (b->changed[k].by == c) b->changed[k].by = NULL;
+        }
+    }
+}
+
 static void remember_for_broadcast(struct slice key)
 {
     for (int i = 0; i < tk.prefix_count; i++) {
@@ -652,6 +664,7 @@ static void state_add_prefix(struct tracking_state *s, struct slice p)
 
 void tracking_release(struct client *c)
 {
+    if (tk.prefix_count > 0) forget_changes_by(c);
     if (tk.count == 0) return;
     int at = find_index(c->id);
     if (at < 0) return;
