@@ -526,3 +526,55 @@ def test_table_limit_invalidates_random_keys(ember):
                                                                          for k in kept)
     finally:
         b.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
+
+
+def scenario_random(port, seed=7, steps=300):
+    """Seeded random reads and writes by tracking clients in every mode plus
+    a plain writer; after each command every tracking connection is pinged
+    and what it received is recorded."""
+    import random
+
+    rng = random.Random(seed)
+    keys = ["a1", "a2", "ab", "b1", "b2"]
+    clients = {"plain": conn3(port), "noloop": conn3(port), "optin": conn3(port),
+               "optout": conn3(port), "bcast": conn3(port), "bnoloop": conn3(port)}
+    writer = RawConn(port)
+    setup = {"plain": ["on"], "noloop": ["on", "NOLOOP"], "optin": ["on", "OPTIN"],
+             "optout": ["on", "OPTOUT"], "bcast": ["on", "BCAST", "PREFIX", "a"],
+             "bnoloop": ["on", "BCAST", "NOLOOP", "PREFIX", "b", "PREFIX", "ab"]}
+    out = [clients[n].call("CLIENT", "TRACKING", *setup[n]) for n in clients]
+    names = list(clients) + ["writer"]
+    for step in range(steps):
+        who = rng.choice(names)
+        conn = writer if who == "writer" else clients[who]
+        k = rng.choice(keys)
+        op = rng.random()
+        if who in ("optin", "optout") and rng.random() < 0.5:
+            out.append((step, who, conn.call("CLIENT", "CACHING", "yes" if who == "optin" else "no")))
+        if op < 0.35:
+            cmd = ("GET", k)
+        elif op < 0.5:
+            cmd = ("MGET", k, rng.choice(keys))
+        elif op < 0.75:
+            cmd = ("SET", k, str(step))
+        elif op < 0.85:
+            cmd = ("DEL", k)
+        elif op < 0.93:
+            cmd = ("MSET", k, "x", rng.choice(keys), "y")
+        elif op < 0.98:
+            cmd = ("INCR", "n" + k)
+        else:
+            cmd = ("FLUSHALL",)
+        conn.send_command(*cmd)
+        got = [conn.read_reply()]
+        while got[-1].startswith(b">"):  # a push queued before the reply
+            got.append(conn.read_reply())
+        out.append((step, who, cmd, got))
+        for name, c in clients.items():
+            out.append((step, name, ping(c)))
+    return out
+
+
+def test_random_mix_matches_redis(ember, redis_ref):
+    out = both(ember, redis_ref, scenario_random)
+    assert sum(1 for e in out if len(e) == 3 and len(e[2]) > 1) > 50  # pushes did happen
