@@ -578,3 +578,53 @@ def scenario_random(port, seed=7, steps=300):
 def test_random_mix_matches_redis(ember, redis_ref):
     out = both(ember, redis_ref, scenario_random)
     assert sum(1 for e in out if len(e) == 3 and len(e[2]) > 1) > 50  # pushes did happen
+
+
+def scenario_random_redirect(port, seed=3, steps=150):
+    """Seeded random mix with transactions and scripts: a RESP3 tracking
+    client, a RESP2 one redirecting to a subscriber of __redis__:invalidate,
+    and a plain writer."""
+    import random
+
+    rng = random.Random(seed)
+    keys = ["a1", "a2", "b1"]
+    c3, c2, sub, w = conn3(port), RawConn(port), RawConn(port), RawConn(port)
+    sid = sub.call("CLIENT", "ID")[1:-2].decode()
+    out = [sub.call("SUBSCRIBE", INVALIDATE_CHANNEL), c3.call("CLIENT", "TRACKING", "on"),
+           c2.call("CLIENT", "TRACKING", "on", "REDIRECT", sid)]
+    for step in range(steps):
+        who = rng.choice(["c3", "c2", "w"])
+        conn = {"c3": c3, "c2": c2, "w": w}[who]
+        k = rng.choice(keys)
+        r = rng.random()
+        if r < 0.3:
+            cmds = [("GET", k)]
+        elif r < 0.45:
+            cmds = [("MULTI",), ("GET", k), ("SET", rng.choice(keys), "v"), ("EXEC",)]
+        elif r < 0.55:
+            cmds = [("EVAL", "return redis.call('get', KEYS[1])", "1", k)]
+        elif r < 0.65:
+            cmds = [("EVAL", "redis.call('set', KEYS[1], 'z') return 1", "1", k)]
+        elif r < 0.9:
+            cmds = [("SET", k, str(step))]
+        else:
+            cmds = [("FLUSHDB",)]
+        for cmd in cmds:
+            conn.send_command(*cmd)
+            got = [conn.read_reply()]
+            while got[-1].startswith(b">"):
+                got.append(conn.read_reply())
+            out.append((step, who, cmd, got))
+        out.append(("c3", ping(c3)))
+        out.append(("c2", ping(c2)))
+        sub.send_command("PING")  # subscribed RESP2: answered as a "pong" message
+        got = [sub.read_reply()]
+        while b"pong" not in got[-1]:
+            got.append(sub.read_reply())
+        out.append(("sub", got))
+    return out
+
+
+def test_random_mix_with_redirect_multi_and_scripts(ember, redis_ref):
+    out = both(ember, redis_ref, scenario_random_redirect)
+    assert sum(1 for e in out if e[0] == "sub" and len(e[1]) > 1) > 10
