@@ -19,6 +19,8 @@ VALUES = {
     "empty": ("string", ""),
     "list_lp": ("list", ["a", "b", "3", "-70000", "x" * 70]),
     "list_ql": ("list", [f"element-{i}" for i in range(300)]),
+    "list_lzf": ("list", ["abc" * 30, "xyz" * 40, "1"]),
+    "zset_lzf": ("zset", [("m" * 80, 1.0), ("n" * 90, 2.0)]),
     "set_int": ("set", ["1", "2", "300", "-5", "70000", str(2**40)]),
     "set_lp": ("set", ["a", "b", "c"]),
     "set_ht": ("set", [f"m{i}" for i in range(600)]),
