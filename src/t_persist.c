@@ -121,8 +121,10 @@ struct child_ctx {
 
 static void child_send(int fd, long long kind, long long keys)
 {
+    if (fd < 0) return;
     struct child_report r = {kind, keys, private_dirty_bytes()};
-    if (fd >= 0 && write(fd, &r, sizeof(r)) != (ssize_t)sizeof(r)) return; /* parent gone */
+    /* A short write means the parent is gone or not reading: nothing to do. */
+    if (write(fd, &r, sizeof(r)) != (ssize_t)sizeof(r)) return;
 }
 
 static void child_progress(void *arg, long long keys)
