@@ -6,7 +6,10 @@
  *             db is ignored, as in Redis: a client caching two dbs gets one
  *             message for both). An entry is dropped when its key changes:
  *             the message is sent once, and the client re-registers by
- *             reading the key again.
+ *             reading the key again. A read command's keys are found by
+ *             Redis 7.0's key specs (command_meta.h). Past
+ *             tracking-table-max-keys, random entries are invalidated before
+ *             the next command, as Redis does.
  *   by_id     the clients with tracking state, sorted by id (ids only grow,
  *             so a new one is appended): turns a table id into a client with
  *             a binary search, and a stale id (a client gone since) into
