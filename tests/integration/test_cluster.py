@@ -127,6 +127,17 @@ def test_pipeline(rc):
     assert got[40:] == [str(i) for i in range(1, 21)]
 
 
+def test_multi_key_commands_split_by_redis_cluster(rc):
+    """RedisCluster splits multi-key calls over slots itself; on one node every
+    slot is here, so the split calls all land and merge back."""
+    pairs = {f"m{i}": str(i) for i in range(30)}
+    assert rc.mset_nonatomic(pairs) == [True] * len({rc.keyslot(k) for k in pairs})
+    assert rc.mget_nonatomic(list(pairs)) == list(pairs.values())
+    assert rc.exists(*pairs) == 30
+    assert rc.delete(*pairs) == 30
+    assert rc.exists(*pairs) == 0
+
+
 def test_scan_iteration(rc):
     keys = {f"scan:{i}" for i in range(300)}
     for k in keys:
