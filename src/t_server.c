@@ -801,7 +801,7 @@ static bool in_category(const struct command *cmd, struct slice cat)
     return false;
 }
 
-/* Filters match subcommands too ("config|get"), as in Redis. */
+/* Subcommands ("config|get") are listed and filtered too, as in Redis. */
 static void list_one(struct command *cmd, void *arg)
 {
     struct list_filter *f = arg;
@@ -814,7 +814,6 @@ static void list_one(struct command *cmd, void *arg)
         reply_bulk_cstr(f->c, name);
         f->n++;
     }
-    if (f->kind == 0) return;
     for (struct command *s = cmd->subcommands; s != NULL && s->name != NULL; s++)
         list_one(s, arg);
 }
