@@ -552,10 +552,10 @@ static void limit_table(void)
 void tracking_command_begin(struct client *c)
 {
     if (tk.depth == 0 && tk.on > 0) limit_table();
-    if (tk.depth++ == 0) {
-        tk.current = c;
-        tk.flushed = false;
-    }
+    if (tk.depth++ == 0) tk.current = c;
+    /* One null invalidation per flushing command (FLUSHALL empties every db,
+     * one hook call each); two FLUSHALLs in a transaction send two. */
+    tk.flushed = false;
 }
 
 static bool is_client_command(const struct command *cmd)
