@@ -83,6 +83,10 @@ char *client_read_buffer_own(struct client *c, size_t *len)
  * their way. Each key is hashed once; the hash reaches db_find() through
  * the keyspace's hint while its command runs. */
 #define LOOKAHEAD 2
+/* Below this many buckets the table and its nodes mostly sit in the CPU's
+ * caches, and peeking (about 150 instructions a command) would cost more
+ * than the misses it hides. */
+#define LOOKAHEAD_MIN_BUCKETS 32768
 
 struct lookahead {
     size_t next; /* offset of the first frame not yet peeked */
@@ -129,6 +133,7 @@ static void look_ahead(struct client *c, struct lookahead *la, const char *buf, 
 static size_t process_input(struct client *c, const char *buf, size_t len)
 {
     struct lookahead la = {0};
+    bool ahead = c->db->dict.t[0].size >= LOOKAHEAD_MIN_BUCKETS;
     size_t pos = 0;
     while (pos < len &&
            !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED))) {
@@ -146,7 +151,7 @@ static size_t process_input(struct client *c, const char *buf, size_t len)
         if (c->parser.argc == 0) continue;
         c->argc = c->parser.argc;
         c->argv = c->parser.argv;
-        look_ahead(c, &la, buf, pos - consumed, pos, len);
+        if (ahead) look_ahead(c, &la, buf, pos - consumed, pos, len);
         command_dispatch(c);
         c->db->ks->hint.ptr = NULL;
         c->argc = 0;

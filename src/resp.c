@@ -320,17 +320,34 @@ int resp_parse(struct resp_parser *p, const char *buf, size_t len, size_t *consu
     return parse_multibulk(p, buf, len, consumed);
 }
 
+/* resp_peek_key()'s number: digits up to a '\r' that is not the last byte,
+ * at most 18 of them, no sign, no leading zero; returns the index of the '\r' or 0. Inline
+ * and without fast_number()'s special cases: the look-ahead runs once per
+ * pipelined command, and only needs to be right when it answers. */
+static inline size_t peek_number(const char *buf, size_t i, size_t len, long long *out)
+{
+    size_t stop = i + 18 < len - 1 ? i + 18 : len - 1;
+    long long v = 0;
+    size_t start = i;
+    while (i < stop && (unsigned char)(buf[i] - '0') <= 9)
+        v = v * 10 + (buf[i++] - '0');
+    if (i == start || i >= len - 1 || buf[i] != '\r') return 0;
+    if (buf[start] == '0' && i - start > 1) return 0; /* Redis refuses leading zeros */
+    *out = v;
+    return i;
+}
+
 bool resp_peek_key(const char *buf, size_t len, size_t *frame, struct slice *key)
 {
     long long argc, blen;
     if (len < 4 || buf[0] != '*') return false;
-    size_t eol = fast_number(buf, 1, len, &argc);
+    size_t eol = peek_number(buf, 1, len, &argc);
     if (eol == 0 || argc > RESP_PEEK_MAX_ARGS) return false;
-    size_t pos = eol + 2; /* fast_number leaves a byte after the \r */
+    size_t pos = eol + 2; /* peek_number leaves a byte after the \r */
     *key = (struct slice){NULL, 0};
     for (long long i = 0; i < argc; i++) {
-        if (pos >= len || buf[pos] != '$') return false;
-        eol = fast_number(buf, pos + 1, len, &blen);
+        if (pos + 4 > len || buf[pos] != '$') return false;
+        eol = peek_number(buf, pos + 1, len, &blen);
         if (eol == 0) return false;
         pos = eol + 2;
         if (len - pos < (size_t)blen + 2) return false; /* blen < 10^18 */
