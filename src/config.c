@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The version Redis's messages carry; clients and scripts match on them. */
@@ -1968,9 +1969,13 @@ static int rw_write(const struct rw_state *st, const char *path)
     struct buf tmp = {0};
     buf_printf(&tmp, "%s.tmp-ember-%d", path, (int)getpid());
     int rc = -1;
+    /* The new file keeps the old one's permissions (it may hold passwords). */
+    struct stat old;
+    bool had_mode = stat(path, &old) == 0;
     FILE *fp = fopen(tmp.ptr, "w");
     if (fp != NULL) {
-        bool ok = fwrite(content.ptr, 1, content.len, fp) == content.len && fflush(fp) == 0 &&
+        bool ok = (!had_mode || fchmod(fileno(fp), old.st_mode & 07777) == 0) &&
+                  fwrite(content.ptr, 1, content.len, fp) == content.len && fflush(fp) == 0 &&
                   fsync(fileno(fp)) == 0;
         ok = fclose(fp) == 0 && ok;
         if (ok && rename(tmp.ptr, path) == 0) {

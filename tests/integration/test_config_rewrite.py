@@ -127,6 +127,20 @@ def test_second_rewrite_is_stable(start_ember, tmp_path):
     r.close()
 
 
+def test_rewrite_keeps_file_permissions(start_ember, tmp_path):
+    path = tmp_path / "secret.conf"
+    path.write_text("requirepass hunter2\n")
+    path.chmod(0o600)
+    srv = start_ember(path)
+    r = srv.client(password="hunter2")
+    r.config_set("maxmemory-policy", "allkeys-lru")
+    assert r.execute_command("CONFIG", "REWRITE") == "OK"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "maxmemory-policy allkeys-lru" in path.read_text()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("secret.conf.tmp")]
+    r.close()
+
+
 def test_without_config_file(r):
     with pytest.raises(redis.ResponseError, match="^The server is running without a config file$"):
         r.execute_command("CONFIG", "REWRITE")
