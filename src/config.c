@@ -1966,6 +1966,9 @@ static int rw_write(const struct rw_state *st, const char *path)
         buf_cat(&content, st->lines[i]);
         buf_cat(&content, "\n");
     }
+    /* Through a symlink, the file it points to is the one replaced. */
+    char real[PATH_MAX];
+    if (realpath(path, real) != NULL) path = real;
     struct buf tmp = {0};
     buf_printf(&tmp, "%s.tmp-ember-%d", path, (int)getpid());
     int rc = -1;

@@ -141,6 +141,20 @@ def test_rewrite_keeps_file_permissions(start_ember, tmp_path):
     r.close()
 
 
+def test_rewrite_through_a_symlink(start_ember, tmp_path):
+    real = tmp_path / "real.conf"
+    real.write_text("# kept\n")
+    link = tmp_path / "link.conf"
+    link.symlink_to(real)
+    srv = start_ember(link)
+    r = srv.client()
+    r.config_set("maxmemory-policy", "allkeys-lru")
+    assert r.execute_command("CONFIG", "REWRITE") == "OK"
+    assert link.is_symlink()
+    assert "maxmemory-policy allkeys-lru" in real.read_text()
+    r.close()
+
+
 def test_without_config_file(r):
     with pytest.raises(redis.ResponseError, match="^The server is running without a config file$"):
         r.execute_command("CONFIG", "REWRITE")
