@@ -426,9 +426,11 @@ def test_cluster_directives_same_as_redis(start_ember, start_redis, tmp_path):
     assert got[0][0]["cluster-announce-hostname"] == "node-a.example"
     assert got[0][0]["cluster-link-sendbuf-limit"] == "1048576"
     assert len(got[0][0]) == 20
-    # The node still owns every slot and serves commands.
-    assert raw(ours.port, "CLUSTER", "INFO").startswith("cluster_state:ok")
-    assert raw(ours.port, "SET", "k", "v") == "OK"
+    # The node still owns every slot and serves commands (a lone redis node
+    # owns none until CLUSTER ADDSLOTS).
+    if not SELFTEST:
+        assert raw(ours.port, "CLUSTER", "INFO").startswith("cluster_state:ok")
+        assert raw(ours.port, "SET", "k", "v") == "OK"
 
 
 def test_cluster_enabled_is_immutable(node):
@@ -496,6 +498,8 @@ def ioredis_dir(tmp_path_factory):
     return d
 
 
+@pytest.mark.skipif(SELFTEST, reason="a lone redis node reports an empty ip in CLUSTER SLOTS "
+                    "until it meets a peer, and ioredis cannot dial that")
 def test_ioredis_cluster_connects(node, ioredis_dir):
     import json
     import subprocess
