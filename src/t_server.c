@@ -1222,6 +1222,7 @@ static void info_errorstats(struct sbuf *b)
     int n = server.errorstat_count;
     for (int i = 0; i < n; i++)
         sorted[i] = &server.errorstats[i];
+    /* cppcheck-suppress uninitvar ; the loop above set sorted[0..n), all qsort reads */
     qsort(sorted, (size_t)n, sizeof(sorted[0]), error_stat_cmp);
     sb_printf(b, "# Errorstats\r\n");
     for (int i = 0; i < n; i++)
