@@ -32,6 +32,7 @@
  * factor at which dict.c grows anyway. */
 #include "ember/evict.h"
 
+#include "ember/aof.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/config.h"
@@ -480,6 +481,7 @@ bool evict_one(struct keyspace *ks, struct evict_pool *pool, int policy, int sam
     ks->stats.evicted_keys++;
     db_touch(v.db, key);
     notify_keyspace_event(NOTIFY_EVICTED, "evicted", key, v.db->id);
+    propagate_deleted(v.db, key); /* the AOF (and later replicas) see a DEL */
     size_t before = evict_used_memory();
     db_delete_at(v.db, &v.ref);
     size_t after = evict_used_memory();

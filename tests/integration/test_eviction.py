@@ -384,3 +384,24 @@ def test_object_idletime_under_lru(server):
     assert r.object("idletime", "t") == 0
     with pytest.raises(redis.ResponseError, match=r"^An LFU maxmemory policy is not selected"):
         r.object("freq", "k")
+
+
+def test_evicted_keys_are_logged_as_del_in_the_aof(start_ember):
+    # An evicted key must not come back when the AOF is replayed: eviction
+    # logs a DEL, as Redis propagates one. The limit is set at run time, so
+    # the restarted server has none and loads exactly what the log says.
+    srv = start_ember("--appendonly", "yes", "--appendfsync", "always", "--save", "",
+                      "--maxmemory-policy", "allkeys-random")
+    r = srv.client()
+    fill(r, "k", 2000)
+    cap_at_current_usage(r, 64 * 1024)
+    fill(r, "more", 3000)
+    evicted = int(r.info("stats")["evicted_keys"])
+    assert evicted > 0
+    kept = sorted(r.keys("*"))
+    assert len(kept) < 5000
+    log = b"".join(p.read_bytes() for p in (srv.workdir / "appendonlydir").glob("*.incr.aof"))
+    assert log.count(b"\r\n$3\r\nDEL\r\n") >= evicted
+    srv.stop_and_check()
+    srv.start()
+    assert sorted(srv.client().keys("*")) == kept
