@@ -342,8 +342,11 @@ static int listen_on(const char *spec)
             (rc == UV_EADDRNOTAVAIL || rc == UV_EAFNOSUPPORT || rc == UV_EPROTONOSUPPORT)) {
             return 0;
         }
-        log_warn("Warning: Could not create server TCP listening socket %s:%d: %s", addr,
-                 server.cfg.port, uv_strerror(rc));
+        /* Redis's wording: the failing call, then strerror (libuv reports
+         * a port in use at listen time, Redis at bind). */
+        log_warn("Warning: Could not create server TCP listening socket %s:%d: %s: %s", addr,
+                 server.cfg.port, rc == UV_EADDRINUSE || rc == UV_EADDRNOTAVAIL ? "bind" : "listen",
+                 strerror(-rc));
         return -1;
     }
     net.listener_count++;
@@ -388,10 +391,13 @@ int net_setup(void)
     server.loop = &net.loop;
     signal(SIGPIPE, SIG_IGN);
     for (int i = 0; i < server.cfg.bind_count; i++) {
-        if (listen_on(server.cfg.bind[i]) < 0) return -1;
+        if (listen_on(server.cfg.bind[i]) < 0) {
+            log_warn("Failed listening on port %d (TCP), aborting.", server.cfg.port);
+            return -1;
+        }
     }
     if (net.listener_count == 0) {
-        log_warn("Failed listening on port %d (tcp), aborting.", server.cfg.port);
+        log_warn("Failed listening on port %d (TCP), aborting.", server.cfg.port);
         return -1;
     }
     uv_timer_init(&net.loop, &net.cron);

@@ -4,13 +4,14 @@ log, maxclients."""
 
 import re
 import signal
+import socket
 import subprocess
 import time
 
 import pytest
 
-from harness import (REDIS_SERVER, SELFTEST, ConnectionClosed, free_port, redis_available,
-                     run_ember)
+from harness import (REDIS_SERVER, SELFTEST, ConnectionClosed, ember_binary, free_port,
+                     redis_available, run_ember)
 
 
 def write_conf(path, text):
@@ -355,3 +356,32 @@ def test_idle_timeout_closes_idle_clients(start_ember):
         assert idle.wait_closed(timeout=10) == b""  # closed after about a second
     with srv.raw() as c:  # the server is fine
         assert c.call("PING") == b"+PONG\r\n"
+
+
+def test_port_in_use_is_fatal_with_redis_wording(tmp_path):
+    # Someone else holds the port: the same two lines as Redis, exit 1.
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    try:
+        outs = {}
+        binaries = [("ember", ember_binary())]
+        if redis_available():
+            binaries.append(("redis", REDIS_SERVER))
+        for name, binary in binaries:
+            run = subprocess.run([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no"], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10,
+                                 text=True, errors="replace", cwd=tmp_path)
+            assert run.returncode == 1, run.stdout
+            outs[name] = [line.split(" # ", 1)[1] for line in run.stdout.splitlines() if " # " in line][-2:]
+        assert outs["ember"] == [
+            f"Warning: Could not create server TCP listening socket 127.0.0.1:{port}: "
+            "bind: Address already in use",
+            f"Failed listening on port {port} (TCP), aborting.",
+        ]
+        if "redis" in outs:
+            assert outs["redis"] == outs["ember"]
+    finally:
+        holder.close()
