@@ -3,9 +3,11 @@
  *
  * The data (command_meta.inc) is generated from redis-server 7.0.15 by
  * tools/gen_command_meta.py, for the commands ember implements only. It is
- * all static const, so it costs no start-up work and no heap:
+ * all static const, so it costs no start-up work and no heap (for 279
+ * commands: a 31 KB string pool, 612 argument rows of 14 bytes, 162 key
+ * specs of 16, about 51 KB in all):
  *
- *   meta_commands[]  one 32-byte row per command, sorted by full name
+ *   meta_commands[]  one 30-byte row per command, sorted by full name
  *        |  name, summary, ... : offsets into meta_pool (0 = absent)
  *        |  tips, history      : index into meta_lists (pool offsets)
  *        |  keyspecs           : index of the first of nkeyspecs rows
