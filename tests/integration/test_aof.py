@@ -828,8 +828,10 @@ def test_power_loss_at_last_fsync(servers, tmp_path, fsync, fsync_shim, monkeypa
         # group commit: never more fsyncs than acknowledged writes
         assert 0 < fsyncs <= total, (fsyncs, total)
     else:
-        # everysec: only the last second or so (slack for a loaded machine)
-        assert all(cut_t - t < 2.5 for t in lost), max(cut_t - t for t in lost)
+        # everysec: only what came after the last fsync: one second of cadence
+        # plus the fsync's own duration; as in Redis, writes that arrive while an
+        # fsync runs wait for it (up to 2 s), so a slow disk widens the window
+        assert all(cut_t - t < 3.5 for t in lost), max(cut_t - t for t in lost)
         assert sum(int(c.get(f"w{i}:ctr") or 0) for i in range(6)) > 0
 
 
