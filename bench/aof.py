@@ -8,7 +8,10 @@ in the same run, alternating servers A B A B round by round:
      --appendfsync P --save "" (an RDB base is written at start, then the
      incremental file grows);
   2. redis-benchmark -t set -n N -r 100000 -c C -q (3-byte values, as
-     redis-benchmark's default), SET requests per second as it reports them;
+     redis-benchmark's default), SET requests per second as it reports them,
+     and the server's CPU time (utime + stime of all its threads, from
+     /proc) per request: steadier than throughput when other processes
+     share the machine;
   3. stop the server.
 
 The figure for each cell is the median over the rounds. The AOF lives in the
@@ -75,6 +78,12 @@ def wait_ping(port, proc, deadline=20.0):
     raise RuntimeError("server did not answer PING")
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_one(binary, policy, clients, requests):
     work = tempfile.mkdtemp(prefix="aofbench-")
     port = free_port()
@@ -83,13 +92,15 @@ def run_one(binary, policy, clients, requests):
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
     try:
         wait_ping(port, proc)
+        cpu0 = cpu_seconds(proc.pid)
         out = subprocess.run(["redis-benchmark", "-p", str(port), "-t", "set", "-n",
                               str(requests), "-r", "100000", "-c", str(clients), "-q"],
                              capture_output=True, text=True, check=True, timeout=1800).stdout
+        cpu_us = (cpu_seconds(proc.pid) - cpu0) * 1e6 / requests
         m = re.search(r"SET: ([\d.]+) requests per second", out.replace("\r", "\n"))
         if m is None:
             raise RuntimeError(f"unexpected redis-benchmark output: {out!r}")
-        return float(m.group(1))
+        return float(m.group(1)), cpu_us
     finally:
         proc.terminate()
         proc.wait(60)
@@ -107,14 +118,19 @@ def render(results, meta):
         f"{meta['tmpdir']}; servers alternated round by round, {meta['rounds']} rounds; "
         "requests per second, median (each round in brackets).",
         "",
-        "| appendfsync | clients | ember | redis-server | ember / redis |",
-        "|---|---:|---:|---:|---:|",
+        f"Machine load (1-minute average) during the run: {meta['load']}.",
+        "",
+        "| appendfsync | clients | ember SET/s | redis-server SET/s | ember / redis | "
+        "CPU µs per SET, ember / redis |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for key, r in results.items():
         policy, clients = key.split("/")
         e, rd = statistics.median(r["ember"]), statistics.median(r["redis"])
+        ce, cr = statistics.median(r["ember_cpu"]), statistics.median(r["redis_cpu"])
         lines.append(f"| {policy} | {clients} | {e:,.0f} ({', '.join(f'{x:,.0f}' for x in r['ember'])})"
-                     f" | {rd:,.0f} ({', '.join(f'{x:,.0f}' for x in r['redis'])}) | {e / rd:.2f} |")
+                     f" | {rd:,.0f} ({', '.join(f'{x:,.0f}' for x in r['redis'])}) | {e / rd:.2f} "
+                     f"| {ce:.1f} / {cr:.1f} |")
     lines.append("")
     return "\n".join(lines)
 
@@ -131,16 +147,20 @@ def main():
     a = ap.parse_args()
     ember = a.ember or build_ember()
     results = {}
+    loads = []
     for policy in POLICIES:
         for clients in CLIENTS:
-            r = results[f"{policy}/{clients}"] = {"ember": [], "redis": []}
+            r = results[f"{policy}/{clients}"] = {"ember": [], "redis": [], "ember_cpu": [],
+                                                  "redis_cpu": []}
             for rnd in range(a.rounds):
                 for name, binary in (("ember", ember), ("redis", a.redis)):
                     n = a.requests_always_1 if (policy, clients) == ("always", 1) else a.requests
-                    v = run_one(binary, policy, clients, n)
+                    v, cpu = run_one(binary, policy, clients, n)
                     r[name].append(v)
-                    print(f"{policy} -c {clients} round {rnd + 1} {name}: {v:,.0f} SET/s",
-                          file=sys.stderr, flush=True)
+                    r[name + "_cpu"].append(cpu)
+                    loads.append(os.getloadavg()[0])
+                    print(f"{policy} -c {clients} round {rnd + 1} {name}: {v:,.0f} SET/s, "
+                          f"{cpu:.1f} CPU us/SET", file=sys.stderr, flush=True)
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     rv = subprocess.run([a.redis, "--version"], capture_output=True, text=True).stdout.split()
@@ -148,7 +168,8 @@ def main():
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.release()}",
             "redis_version": " ".join(rv[:3]), "requests": a.requests,
             "requests_always_1": a.requests_always_1, "rounds": a.rounds,
-            "tmpdir": tempfile.gettempdir(), "command": " ".join(sys.argv)}
+            "tmpdir": tempfile.gettempdir(), "command": " ".join(sys.argv),
+            "load": f"{min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} CPUs"}
     md = render(results, meta)
     print(md)
     if a.md:
