@@ -994,3 +994,21 @@ def test_functions_survive_a_rewrite(servers, tmp_path):
         assert r.returncode == 0, r.stdout + r.stderr
     srv.start()
     assert srv.client().execute_command("FCALL", "f", 0) == 7
+
+
+def test_kill_9_during_rewrite_keeps_everything(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    p = c.pipeline(transaction=False)
+    for i in range(100000):
+        p.set(f"key:{i}", i)
+    p.execute()
+    c.bgrewriteaof()
+    c.set("after-fork", "1")  # in the new incremental file, listed before the fork
+    rewriting = info(srv, "aof_rewrite_in_progress")
+    srv.proc.kill()
+    srv.proc.wait()
+    srv.start()
+    c = srv.client()
+    assert c.dbsize() == 100001, rewriting
+    assert c.get("after-fork") == "1" and c.get("key:99999") == "99999"
