@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 
 #define NET_MAX_LISTENERS CONFIG_MAX_BIND
@@ -154,9 +155,35 @@ static void flush_conn(struct conn *k)
     }
 }
 
+static void adopt(struct conn *k);
+
+/* While a script runs the loop does not, but Redis still accepts
+ * connections (a new redis-cli must be able to send SCRIPT KILL): take a
+ * few from each listener by hand, as its accept handler would. */
+static void accept_while_busy(void)
+{
+    for (int i = 0; i < net.listener_count; i++) {
+        uv_os_fd_t lfd;
+        if (uv_fileno((uv_handle_t *)&net.listeners[i], &lfd) != 0) continue;
+        for (int n = 0; n < 16; n++) {
+            int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) break; /* EAGAIN, or an error the loop will see again */
+            struct conn *k = em_calloc(1, sizeof(*k));
+            uv_tcp_init(&net.loop, &k->tcp);
+            if (uv_tcp_open(&k->tcp, fd) < 0) {
+                close(fd);
+                uv_close((uv_handle_t *)&k->tcp, (uv_close_cb)em_free);
+                continue;
+            }
+            adopt(k);
+        }
+    }
+}
+
 void net_poll_while_busy(void)
 {
     clock_update();
+    accept_while_busy();
     for (struct client *c = server.clients; c != NULL; c = c->next) {
         if (c == server.script_caller || c->fd < 0 ||
             (c->flags & (CLIENT_CLOSING | CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) {
@@ -282,6 +309,13 @@ static void on_connection(uv_stream_t *listener, int status)
         uv_close((uv_handle_t *)&k->tcp, (uv_close_cb)em_free);
         return;
     }
+    adopt(k);
+}
+
+/* A connection just accepted into k->tcp becomes a client. */
+static void adopt(struct conn *k)
+{
+    int rc;
     if (server.client_count >= server.cfg.maxclients) {
         reject_maxclients(&k->tcp);
         return;

@@ -371,6 +371,23 @@ def test_busy_script_and_script_kill(ember):
     other.close()
 
 
+def test_new_connection_during_busy_script_can_kill_it(ember):
+    # The usual rescue: a fresh redis-cli that connects after the script
+    # went busy must be accepted, get -BUSY, and be able to SCRIPT KILL.
+    runner, watcher = _slow_client(ember), ember.client()
+    watcher.ping()
+    t, result = _run_async(lambda: runner.eval("while true do end", 0))
+    _wait_busy(watcher)
+    with ember.raw() as late:  # connects only now
+        assert late.call("PING").startswith(b"-BUSY Redis is busy running a script.")
+        assert late.call("SCRIPT", "KILL") == b"+OK\r\n"
+    t.join(10)
+    assert "Script killed by user with SCRIPT KILL..." in str(result["error"])
+    assert runner.ping() is True
+    runner.close()
+    watcher.close()
+
+
 def test_busy_script_that_wrote_is_unkillable(start_ember):
     srv = start_ember()
     runner, other = _slow_client(srv), srv.client()
