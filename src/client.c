@@ -7,6 +7,7 @@
  * whole. An idle client therefore holds no input buffer at all. */
 #include "ember/client.h"
 
+#include "ember/acl.h"
 #include "ember/auth.h"
 #include "ember/blocking.h"
 #include "ember/command.h"
@@ -240,18 +241,34 @@ char *client_info_string(const struct client *c)
     char full[128];
     const char *cmd =
         c->last_cmd != NULL ? command_fullname(c->last_cmd, full, sizeof(full)) : "NULL";
-    char flags[8] = "N";
+    /* Redis's letters, in its order (getClientInfoString). */
+    char flags[16], *f = flags;
+    if (c->flags & CLIENT_MONITOR) *f++ = 'O';
+    if (c->pubsub != NULL && (c->pubsub->channel_count > 0 || c->pubsub->pattern_count > 0 ||
+                              c->pubsub->shard_count > 0)) {
+        *f++ = 'P';
+    }
+    if (c->flags & CLIENT_MULTI) *f++ = 'x';
+    if (c->flags & CLIENT_BLOCKED) *f++ = 'b';
+    for (const char *t = tracking_client_flags(c); *t != '\0'; t++)
+        *f++ = *t;
+    if (c->multi != NULL && c->multi->dirty_cas) *f++ = 'd';
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *f++ = 'c';
+    if (c->flags & CLIENT_CLOSE_ASAP) *f++ = 'A';
+    if (f == flags) *f++ = 'N';
+    *f = '\0';
     snprintf(buf, sizeof(buf),
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d "
              "psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
-             "rbp=0 obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 "
+             "rbp=0 obl=0 oll=0 omem=%zu tot-mem=%zu events=%s cmd=%s user=%s redir=%lld "
              "resp=%d lib-name=%s lib-ver=%s",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
              (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags,
              c->db != NULL ? c->db->id : 0, c->pubsub ? c->pubsub->channel_count : 0,
              c->pubsub ? c->pubsub->pattern_count : 0, c->pubsub ? c->pubsub->shard_count : 0,
              (c->flags & CLIENT_MULTI) && c->multi ? c->multi->count : -1, c->qlen,
-             c->qcap - c->qlen, c->qcap, c->reply_bytes, sizeof(*c) + c->qcap + c->reply_bytes, cmd,
+             c->qcap - c->qlen, c->qcap, c->reply_bytes, sizeof(*c) + c->qcap + c->reply_bytes,
+             c->reply_bytes > 0 ? "rw" : "r", cmd, acl_client_user(c), tracking_client_redirect(c),
              c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     return em_strndup(buf, strlen(buf));
 }
