@@ -1283,7 +1283,7 @@ struct text {
 
 static void text_add(struct text *t, const char *s, size_t n)
 {
-    if (t->len + n + 1 > t->cap) {
+    if (t->p == NULL || t->len + n + 1 > t->cap) {
         t->cap = (t->len + n + 1) * 2;
         t->p = em_realloc(t->p, t->cap);
     }
