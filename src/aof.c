@@ -1520,7 +1520,10 @@ static void cron(void)
 void aof_flush_before_replies(void)
 {
     long long now = clock_ms();
-    if (now - aof.last_cron_ms >= 100 || now < aof.last_cron_ms) {
+    /* Never fork or switch files in the middle of a command (a busy script
+     * lets the loop turn): its effects are not emitted yet, and a base
+     * taken now would hold half of them. */
+    if (aof.depth == 0 && (now - aof.last_cron_ms >= 100 || now < aof.last_cron_ms)) {
         aof.last_cron_ms = now;
         cron();
     }
@@ -1540,6 +1543,11 @@ int aof_apply_config(void)
         if (aof.child) {
             /* A rewrite without the AOF on runs: redo it once it ends. */
             kill_child();
+        }
+        if (aof.depth > 1) { /* inside EXEC: start once the transaction is done */
+            aof.rewrite_scheduled = true;
+            thread_start();
+            return 0;
         }
         if (rewrite_start() < 0) {
             close_incr();
@@ -1594,7 +1602,9 @@ static void cmd_bgrewriteaof(struct client *c)
     }
     struct persist_status ps;
     persist_status(&ps);
-    if (ps.bgsave_in_progress) {
+    /* Inside EXEC the transaction's earlier writes are not in the stream
+     * yet: fork once it ends (Redis schedules it too). */
+    if (ps.bgsave_in_progress || aof.depth > 1) {
         aof.rewrite_scheduled = true;
         reply_status(c, "Background append only file rewriting scheduled");
         return;

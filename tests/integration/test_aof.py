@@ -1012,3 +1012,34 @@ def test_kill_9_during_rewrite_keeps_everything(servers, tmp_path):
     c = srv.client()
     assert c.dbsize() == 100001, rewriting
     assert c.get("after-fork") == "1" and c.get("key:99999") == "99999"
+
+
+def test_rewrite_inside_exec_waits_for_the_transaction(servers, tmp_path):
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    p = c.pipeline(transaction=True)
+    p.incr("n")
+    p.execute_command("BGREWRITEAOF")
+    p.incr("n")
+    assert p.execute()[1] in (True, b"Background append only file rewriting scheduled",
+                              "Background append only file rewriting scheduled")
+    wait_for(lambda: info(srv, "aof_rewrites") == 1, "the scheduled rewrite")
+    c.incr("n")
+    assert srv.stop() == 0
+    srv.start()
+    assert srv.client().get("n") == "3"  # never counted twice by base and increments
+
+
+def test_config_set_appendonly_inside_exec(servers, tmp_path):
+    srv = start(servers, Server("ember", ember_binary(), ["--save", ""], tmp_path))
+    c = srv.client()
+    p = c.pipeline(transaction=True)
+    p.incr("n")
+    p.config_set("appendonly", "yes")
+    p.incr("n")
+    p.execute()
+    wait_for(lambda: info(srv, "aof_rewrites") == 1, "the first rewrite")
+    c.incr("n")
+    assert srv.stop() == 0
+    again = start(servers, ember_at(tmp_path, name="again"))
+    assert again.client().get("n") == "3"
