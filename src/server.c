@@ -272,7 +272,7 @@ void server_cron(void)
     long long budget = tick_us * (25 + 2 * (effort - 1)) / 100;
     struct expire_cycle_stats es;
     long long t0 = clock_mono_us();
-    db_expire_cycle(&server.ks, effort, budget, &es);
+    if (!server.active_expire_off) db_expire_cycle(&server.ks, effort, budget, &es);
     server.stats.expire_cycle_cpu_us += clock_mono_us() - t0;
 
     for (int i = 0; i < server.ks.count; i++) {

@@ -22,6 +22,7 @@
 #include "ember/object.h"
 #include "ember/persist.h"
 #include "ember/pubsub.h"
+#include "ember/rdb.h"
 #include "ember/reply.h"
 #include "ember/script.h"
 #include "ember/server.h"
@@ -1611,6 +1612,111 @@ static bool debug_allowed_or_reply(struct client *c)
     return false;
 }
 
+/* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dump, empty the
+ * keyspace, load the dump again (Redis's test suite checks that a dataset
+ * survives the round trip this way). */
+static void debug_reload(struct client *c)
+{
+    bool merge = false, flush = true, save = true;
+    for (int j = 2; j < c->argc; j++) {
+        if (arg_is(c, j, "merge")) {
+            merge = true;
+        } else if (arg_is(c, j, "noflush")) {
+            flush = false;
+        } else if (arg_is(c, j, "nosave")) {
+            save = false;
+        } else {
+            reply_error(c, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    (void)merge; /* loading over existing keys replaces them either way */
+    if (save && persist_save_sync() != 0) {
+        reply_error(c, "ERR Error trying to save the DB");
+        return;
+    }
+    if (flush) {
+        for (int i = 0; i < server.ks.count; i++)
+            db_flush(&server.ks.dbs[i]);
+    }
+    char err[256] = "";
+    long long expired = 0;
+    if (rdb_load_file_counted(&server.ks, server.cfg.dbfilename, clock_ms(), &expired, err,
+                              sizeof(err)) < 0) {
+        log_warn("Error loading the RDB dump for DEBUG RELOAD: %s", err);
+        reply_error(c, "ERR Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    log_notice("DB reloaded by DEBUG RELOAD");
+    reply_ok(c);
+}
+
+/* DEBUG PROTOCOL <type>: one reply of each RESP3 type, downgraded in RESP2
+ * as every reply is (client libraries test their parsers with it). */
+static void debug_protocol(struct client *c)
+{
+    if (arg_is(c, 2, "string")) {
+        reply_bulk_cstr(c, "Hello World");
+    } else if (arg_is(c, 2, "integer")) {
+        reply_int(c, 12345);
+    } else if (arg_is(c, 2, "double")) {
+        reply_double(c, 3.141);
+    } else if (arg_is(c, 2, "bignum")) {
+        static const char big[] = "1234567999999999999999999999999999999";
+        if (c->resp >= 3) {
+            reply_raw(c, "(", 1);
+            reply_raw(c, big, sizeof(big) - 1);
+            reply_raw(c, "\r\n", 2);
+        } else {
+            reply_bulk(c, big, sizeof(big) - 1);
+        }
+    } else if (arg_is(c, 2, "null")) {
+        reply_null(c);
+    } else if (arg_is(c, 2, "array") || arg_is(c, 2, "set")) {
+        if (arg_is(c, 2, "set")) {
+            reply_set_len(c, 3);
+        } else {
+            reply_array_len(c, 3);
+        }
+        for (int j = 0; j < 3; j++)
+            reply_int(c, j);
+    } else if (arg_is(c, 2, "map")) {
+        reply_map_len(c, 3);
+        for (int j = 0; j < 3; j++) {
+            reply_int(c, j);
+            reply_bool(c, j == 1);
+        }
+    } else if (arg_is(c, 2, "attrib")) {
+        if (c->resp >= 3) {
+            reply_raw(c, "|1\r\n", 4);
+            reply_bulk_cstr(c, "key-popularity");
+            reply_array_len(c, 2);
+            reply_bulk_cstr(c, "key:123");
+            reply_int(c, 90);
+        }
+        reply_bulk_cstr(c, "Some real reply following the attribute");
+    } else if (arg_is(c, 2, "push")) {
+        if (c->resp < 3) {
+            reply_error(c, "ERR RESP2 is not supported by this command");
+            return;
+        }
+        reply_raw(c, ">2\r\n", 4);
+        reply_bulk_cstr(c, "server-cpu-usage");
+        reply_int(c, 42);
+        reply_bulk_cstr(c, "Some real reply following the push reply");
+    } else if (arg_is(c, 2, "true")) {
+        reply_bool(c, true);
+    } else if (arg_is(c, 2, "false")) {
+        reply_bool(c, false);
+    } else if (arg_is(c, 2, "verbatim")) {
+        reply_verbatim(c, "This is a verbatim\nstring", 25, "txt");
+    } else {
+        reply_error(c, "ERR Wrong protocol type name. Please use one of the following: "
+                       "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|"
+                       "true|false");
+    }
+}
+
 /* DEBUG SLEEP seconds | OBJECT key | JMAP | HELP (the subset tests use). */
 static void cmd_debug(struct client *c)
 {
@@ -1634,7 +1740,17 @@ static void cmd_debug(struct client *c)
                  (server.ks.lru_clock - obj_lru(o)) & OBJ_LRU_MAX);
         reply_status(c, buf);
     } else if (arg_is(c, 1, "set-active-expire") && c->argc == 3) {
+        long long on;
+        if (!arg_ll_or_reply(c, 2, &on)) return;
+        server.active_expire_off = on == 0;
         reply_ok(c);
+    } else if (arg_is(c, 1, "reload")) {
+        debug_reload(c);
+    } else if (arg_is(c, 1, "protocol") && c->argc == 3) {
+        debug_protocol(c);
+    } else if ((arg_is(c, 1, "change-repl-id") && c->argc == 2) ||
+               (arg_is(c, 1, "quicklist-packed-threshold") && c->argc == 3)) {
+        reply_ok(c); /* no replication; ember's lists pack by their own rule */
     } else {
         reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try DEBUG HELP.", (int)c->argv[1].len,
                         c->argv[1].ptr);

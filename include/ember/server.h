@@ -74,6 +74,7 @@ struct server {
     /* A script running past busy-reply-threshold: other clients get -BUSY
      * (busy_message) for commands not flagged CMD_ALLOW_BUSY. */
     bool script_busy;
+    bool active_expire_off; /* DEBUG SET-ACTIVE-EXPIRE 0: only lazy expiry */
     const char *busy_message;
     struct client *script_caller;
     bool shutdown_asap;

@@ -9,6 +9,8 @@ long, and not absurdly longer.
 Every test also passes against redis-server itself (EMBER_DIFF_SELFTEST=1).
 """
 
+import time
+
 import pytest
 
 
@@ -81,3 +83,60 @@ def test_latency_monitor_sees_a_slow_command(d):
     assert event in ("command", b"command")
     assert SLEEP_US // 1000 <= last_ms < SLEEP_US // 1000 * 20
     assert max_ms == last_ms
+
+
+# ---------------------------------------------------------------------------
+# DEBUG subcommands that Redis's own test suite and client libraries use
+
+PROTOCOL_TYPES = ["string", "integer", "double", "bignum", "null", "array", "set", "map",
+                  "attrib", "push", "verbatim", "true", "false", "nosuch"]
+
+
+def debug_protocol_replies(srv, resp):
+    with srv.raw() as c:
+        if resp == 3:
+            assert c.call("HELLO", "3").startswith(b"%")
+        out = []
+        for t in PROTOCOL_TYPES:
+            c.send_command("DEBUG", "PROTOCOL", t)
+            got = c.read_reply()
+            if t == "push" and resp == 3:
+                got += c.read_reply()  # the push, then the real reply
+            out.append(got)
+        return out
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_debug_protocol_same_as_redis(start_ember, start_redis, resp):
+    ember = start_ember("--enable-debug-command", "yes")
+    redis_srv = start_redis("--enable-debug-command", "yes")
+    assert debug_protocol_replies(ember, resp) == debug_protocol_replies(redis_srv, resp)
+
+
+def test_debug_reload_keeps_the_dataset(d):
+    d.set("s", "v")
+    d.rpush("l", "a", "b")
+    d.hset("h", mapping={"f": "1"})
+    d.set("t", "x", ex=1000)
+    assert d.execute_command("DEBUG", "RELOAD") in (True, "OK", b"OK")
+    assert d.get("s") == "v"
+    assert d.lrange("l", 0, -1) == ["a", "b"]
+    assert d.hgetall("h") == {"f": "1"}
+    assert 990 < d.ttl("t") <= 1000
+
+
+def test_debug_set_active_expire_leaves_expired_keys_to_lazy_expiry(d):
+    d.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
+    d.set("k", "v", px=20)
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline:  # several cron ticks (hz 10)
+        time.sleep(0.05)
+    assert d.dbsize() == 1  # nobody reaped it
+    assert d.get("k") is None  # lazy expiry on access
+    assert d.dbsize() == 0
+    d.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 1)
+    d.set("k2", "v", px=20)
+    deadline = time.monotonic() + 10
+    while d.dbsize() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert d.dbsize() == 0  # the active cycle took it
