@@ -313,7 +313,7 @@ static int ascii_lower(int c)
  * so that ranges over bytes >= 0x80 select the same bytes Redis selects. */
 static int glob_byte(char c, bool nocase)
 {
-    int v = (signed char)c;
+    int v = (signed char)c; /* NOLINT(bugprone-signed-char-misuse): Redis's signed bytes */
     return nocase ? ascii_lower(v) : v;
 }
 
