@@ -234,7 +234,7 @@ static void sha1_update(struct sha1 *s, const uint8_t *p, size_t len)
     }
 }
 
-void script_sha1hex(char out[41], const char *p, size_t len)
+void script_sha1(uint8_t out[20], const void *p, size_t len)
 {
     struct sha1 s = {.h = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0}};
     sha1_update(&s, (const uint8_t *)p, len);
@@ -248,11 +248,18 @@ void script_sha1hex(char out[41], const char *p, size_t len)
     for (int i = 0; i < 8; i++)
         lenbuf[i] = (uint8_t)(bits >> (56 - 8 * i));
     sha1_update(&s, lenbuf, 8);
+    for (int i = 0; i < 20; i++)
+        out[i] = (uint8_t)(s.h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+void script_sha1hex(char out[41], const char *p, size_t len)
+{
+    uint8_t raw[20];
+    script_sha1(raw, p, len);
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 20; i++) {
-        uint8_t byte = (uint8_t)(s.h[i / 4] >> (24 - 8 * (i % 4)));
-        out[2 * i] = hex[byte >> 4];
-        out[2 * i + 1] = hex[byte & 15];
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
     }
     out[40] = '\0';
 }

@@ -14,6 +14,7 @@
 #include "ember/command_meta.h"
 #include "ember/db.h"
 #include "ember/diag.h"
+#include "ember/digest.h"
 #include "ember/evict.h"
 #include "ember/log.h"
 #include "ember/mem.h"
@@ -1612,6 +1613,19 @@ static bool debug_allowed_or_reply(struct client *c)
     return false;
 }
 
+/* A digest as Redis shows it: 40 hex digits in a status reply. */
+static void reply_digest(struct client *c, const uint8_t d[DIGEST_LEN])
+{
+    static const char hex[] = "0123456789abcdef";
+    char out[2 * DIGEST_LEN + 1];
+    for (int i = 0; i < DIGEST_LEN; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[2 * DIGEST_LEN] = '\0';
+    reply_status(c, out);
+}
+
 /* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dump, empty the
  * keyspace, load the dump again (Redis's test suite checks that a dataset
  * survives the round trip this way). */
@@ -1744,6 +1758,18 @@ static void cmd_debug(struct client *c)
         if (!arg_ll_or_reply(c, 2, &on)) return;
         server.active_expire_off = on == 0;
         reply_ok(c);
+    } else if (arg_is(c, 1, "digest") && c->argc == 2) {
+        uint8_t d[DIGEST_LEN];
+        digest_dataset(&server.ks, d);
+        reply_digest(c, d);
+    } else if (arg_is(c, 1, "digest-value")) {
+        reply_array_len(c, c->argc - 2);
+        for (int j = 2; j < c->argc; j++) {
+            uint8_t d[DIGEST_LEN] = {0};
+            struct dict_node *o = db_peek(c->db, c->argv[j]);
+            if (o != NULL) digest_value(o, d);
+            reply_digest(c, d);
+        }
     } else if (arg_is(c, 1, "reload")) {
         debug_reload(c);
     } else if (arg_is(c, 1, "protocol") && c->argc == 3) {

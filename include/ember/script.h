@@ -120,6 +120,8 @@ void script_reply_to_lua(struct lua_State *L, const char *p, size_t len);
 
 /* SHA1 of `len` bytes as 40 lower-case hex digits and a NUL. */
 void script_sha1hex(char out[41], const char *p, size_t len);
+/* The same SHA1 as 20 raw bytes (DEBUG DIGEST uses it too). */
+void script_sha1(uint8_t out[20], const void *p, size_t len);
 
 /* ---- Start-up and shutdown (server.c) ---- */
 

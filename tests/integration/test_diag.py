@@ -9,6 +9,7 @@ long, and not absurdly longer.
 Every test also passes against redis-server itself (EMBER_DIFF_SELFTEST=1).
 """
 
+import random
 import time
 
 import pytest
@@ -140,3 +141,49 @@ def test_debug_set_active_expire_leaves_expired_keys_to_lazy_expiry(d):
     while d.dbsize() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert d.dbsize() == 0  # the active cycle took it
+
+
+def build_dataset(r, rng):
+    for i in range(300):
+        k = f"k{i}"
+        kind = rng.randrange(6)
+        if kind == 0:
+            r.set(k, rng.choice(["v", "123", "-7", "x" * 100, "3.5"]))
+        elif kind == 1:
+            r.rpush(k, *[rng.choice(["a", "17", "b" * 70]) for _ in range(rng.randrange(1, 200))])
+        elif kind == 2:
+            r.sadd(k, *[str(rng.randrange(1000)) if rng.random() < 0.5
+                        else f"m{rng.randrange(300)}" for _ in range(rng.randrange(1, 200))])
+        elif kind == 3:
+            n = rng.randrange(1, 200)
+            r.zadd(k, {f"m{j}": rng.choice([j, j / 3, -j * 1e20]) for j in range(n)})
+        elif kind == 4:
+            n = rng.randrange(1, 200)
+            r.hset(k, mapping={f"f{j}": rng.choice(["v", "42", "y" * 80]) for j in range(n)})
+        else:
+            r.set(k, "t", ex=1000)
+    r.select(3)
+    r.set("elsewhere", "1")
+    r.select(0)
+
+
+def digests(r):
+    names = [f"k{i}" for i in range(300)] + ["missing"]
+    return r.execute_command("DEBUG", "DIGEST"), r.execute_command("DEBUG", "DIGEST-VALUE", *names)
+
+
+def test_debug_digest_same_as_redis_and_survives_reload(start_ember, start_redis):
+    ember = start_ember("--enable-debug-command", "yes")
+    redis_srv = start_redis("--enable-debug-command", "yes")
+    got = {}
+    for name, srv in (("ember", ember), ("redis", redis_srv)):
+        r = srv.client()
+        assert r.execute_command("DEBUG", "DIGEST") in ("0" * 40, b"0" * 40)
+        build_dataset(r, random.Random(7))
+        got[name] = digests(r)
+    assert got["ember"] == got["redis"]
+    r = ember.client()
+    r.execute_command("DEBUG", "RELOAD")
+    assert digests(r) == got["ember"]
+    r.set("k0", "changed")
+    assert digests(r)[0] != got["ember"][0]
