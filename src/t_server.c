@@ -1805,9 +1805,21 @@ static void memory_usage(struct client *c)
 
 static void memory_doctor(struct client *c)
 {
-    static const char msg[] = "Hi Sam, I can't find any memory issue in your instance. "
-                              "I can only account for what occurs on this base.";
-    reply_verbatim(c, msg, sizeof(msg) - 1, "txt");
+    /* Redis's doctor declines below 5 MB, and otherwise looks for trouble
+     * (peak far above use, fragmentation, big buffers) ember does not
+     * diagnose yet: it gives the all-clear then. */
+    static const char empty[] =
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector "
+        "can't be used in these conditions. Please, leave for your mission on Earth and fill "
+        "it with some data. The new Sam and I will be back to our programming as soon as I "
+        "finished rebooting.";
+    static const char fine[] = "Hi Sam, I can't find any memory issue in your instance. "
+                               "I can only account for what occurs on this base.";
+    if (evict_used_memory() < 5 * 1024 * 1024) {
+        reply_verbatim(c, empty, sizeof(empty) - 1, "txt");
+    } else {
+        reply_verbatim(c, fine, sizeof(fine) - 1, "txt");
+    }
 }
 
 static void memory_stats(struct client *c)

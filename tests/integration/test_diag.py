@@ -187,3 +187,8 @@ def test_debug_digest_same_as_redis_and_survives_reload(start_ember, start_redis
     assert digests(r) == got["ember"]
     r.set("k0", "changed")
     assert digests(r)[0] != got["ember"][0]
+
+
+def test_memory_doctor_on_a_small_instance_same_as_redis(ember, redis_ref):
+    with ember.raw() as e, redis_ref.raw() as r:
+        assert e.call("MEMORY", "DOCTOR") == r.call("MEMORY", "DOCTOR")
