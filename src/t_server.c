@@ -1812,9 +1812,9 @@ static void memory_doctor(struct client *c)
         "Hi Sam, this instance is empty or is using very little memory, my issues detector "
         "can't be used in these conditions. Please, leave for your mission on Earth and fill "
         "it with some data. The new Sam and I will be back to our programming as soon as I "
-        "finished rebooting.";
+        "finished rebooting.\n";
     static const char fine[] = "Hi Sam, I can't find any memory issue in your instance. "
-                               "I can only account for what occurs on this base.";
+                               "I can only account for what occurs on this base.\n";
     if (evict_used_memory() < 5 * 1024 * 1024) {
         reply_verbatim(c, empty, sizeof(empty) - 1, "txt");
     } else {
