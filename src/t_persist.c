@@ -11,6 +11,7 @@
  * rdb_last_cow_size. */
 #include "ember/persist.h"
 
+#include "ember/aof.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/db.h"
@@ -55,6 +56,7 @@ static struct {
     long long latest_fork_usec;
     long long total_forks;
     long long load_keys_loaded, load_keys_expired;
+    bool bgsave_scheduled; /* BGSAVE SCHEDULE while an AOF rewrite ran */
 } ps = {.last_bgsave_ok = true, .last_bgsave_sec = -1, .cow_pipe = -1};
 
 static long long now_wall_ms(void)
@@ -308,7 +310,12 @@ void persist_cron(void)
 {
     read_child_reports();
     bgsave_reap(false);
-    if (ps.child) return;
+    if (ps.child || aof_rewrite_in_progress()) return;
+    if (ps.bgsave_scheduled) {
+        ps.bgsave_scheduled = false;
+        bgsave_start();
+        return;
+    }
     long long now = now_wall_ms();
     /* After a failed BGSAVE, wait a little before trying again (Redis). */
     if (!ps.last_bgsave_ok && now - ps.last_try_ms < BGSAVE_RETRY_DELAY_S * 1000) return;
@@ -371,6 +378,16 @@ static void cmd_bgsave(struct client *c)
     }
     if (ps.child) {
         reply_error(c, "ERR Background save already in progress");
+        return;
+    }
+    if (aof_rewrite_in_progress()) { /* one child at a time, as Redis */
+        if (c->argc == 2) {
+            ps.bgsave_scheduled = true;
+            reply_status(c, "Background saving scheduled");
+        } else {
+            reply_error(c, "ERR Another child process is active (AOF?): can't BGSAVE right now. "
+                           "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+        }
         return;
     }
     if (bgsave_start() == 0)

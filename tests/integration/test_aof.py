@@ -1043,3 +1043,27 @@ def test_config_set_appendonly_inside_exec(servers, tmp_path):
     assert srv.stop() == 0
     again = start(servers, ember_at(tmp_path, name="again"))
     assert again.client().get("n") == "3"
+
+
+def test_bgsave_during_bgrewriteaof_is_refused_or_scheduled(servers, tmp_path):
+    # One child at a time, as Redis: a plain BGSAVE is refused while the
+    # rewrite child runs, BGSAVE SCHEDULE runs once it is done.
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    p = c.pipeline(transaction=False)
+    for i in range(200000):
+        p.set(f"key:{i}", i)
+    p.execute()
+    saves = info(srv, "rdb_saves")
+    with RawConn(srv.port) as raw:
+        assert raw.call("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+        plain = raw.call("BGSAVE")
+        scheduled = raw.call("BGSAVE", "SCHEDULE")
+    # the rewrite may already be over on a fast machine: then BGSAVE starts
+    assert plain in (b"-ERR Another child process is active (AOF?): can't BGSAVE right now. "
+                     b"Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.\r\n",
+                     b"+Background saving started\r\n")
+    assert scheduled in (b"+Background saving scheduled\r\n", b"+Background saving started\r\n",
+                         b"-ERR Background save already in progress\r\n")
+    wait_for(lambda: info(srv, "rdb_saves") > saves and info(srv, "rdb_bgsave_in_progress") == 0
+             and info(srv, "aof_rewrite_in_progress") == 0, "the scheduled BGSAVE")
