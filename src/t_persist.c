@@ -18,6 +18,7 @@
 #include "ember/dict.h"
 #include "ember/evict.h"
 #include "ember/log.h"
+#include "ember/mem.h"
 #include "ember/object.h"
 #include "ember/pubsub.h"
 #include "ember/rdb.h"
@@ -498,11 +499,24 @@ static void cmd_restore(struct client *c)
         if (deleted) {
             db_touch(c->db, key);
             notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+            propagate_del(c, key);
             server.dirty++;
         }
         obj_destroy(o);
         reply_ok(c);
         return;
+    }
+    if (ttl && !op.absttl) {
+        /* Logged with the absolute deadline, as Redis rewrites it, so a
+         * replay does not restart the TTL. */
+        char when[UTIL_LL_STR_SIZE];
+        int wlen = ll_to_str(when, sizeof(when), ttl);
+        struct slice *argv = em_malloc(((size_t)c->argc + 1) * sizeof(*argv));
+        memcpy(argv, c->argv, (size_t)c->argc * sizeof(*argv));
+        argv[2] = (struct slice){when, (size_t)wlen};
+        argv[c->argc] = (struct slice){"ABSTTL", 6};
+        propagate_rewrite(c, c->argc + 1, argv); /* copies */
+        em_free(argv);
     }
     if (ttl) o = obj_with_expire(o, ttl);
     db_find(c->db, key, &ref); /* the slot to insert at */

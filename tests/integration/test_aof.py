@@ -1067,3 +1067,27 @@ def test_bgsave_during_bgrewriteaof_is_refused_or_scheduled(servers, tmp_path):
                          b"-ERR Background save already in progress\r\n")
     wait_for(lambda: info(srv, "rdb_saves") > saves and info(srv, "rdb_bgsave_in_progress") == 0
              and info(srv, "aof_rewrite_in_progress") == 0, "the scheduled BGSAVE")
+
+
+def test_restore_is_logged_with_an_absolute_ttl(servers, tmp_path):
+    # As Redis: a relative TTL becomes the deadline plus ABSTTL, so a replay
+    # does not restart it; a deadline already past (with REPLACE) is a DEL.
+    srv = start(servers, ember_at(tmp_path))
+    c = srv.client()
+    c.set("src", "value")
+    payload = c.dump("src")
+    now = time.time() * 1000
+    c.restore("a", 100000, payload)
+    c.restore("b", int(now) + 200000, payload, absttl=True)
+    c.restore("c", 0, payload, replace=True)
+    c.restore("c", 1, payload, replace=True, absttl=True)  # long past: the key goes
+    cmds = logged(tmp_path)[2:]  # after SELECT and SET src
+    assert cmds[0][:2] == ["RESTORE", "a"] and cmds[0][3:] == [payload.decode("latin-1"), "ABSTTL"]
+    assert abs(int(cmds[0][2]) - (now + 100000)) < 5000
+    assert cmds[1] == ["RESTORE", "b", str(int(now) + 200000), payload.decode("latin-1"), "ABSTTL"]
+    assert cmds[2] == ["RESTORE", "c", "0", payload.decode("latin-1"), "REPLACE"]
+    assert cmds[3] == ["DEL", "c"]
+    srv.stop()
+    srv.start()
+    r = srv.client()
+    assert 90 < r.ttl("a") <= 100 and r.get("a") == "value" and r.exists("c") == 0
