@@ -816,7 +816,8 @@ static int write_base(const char *tmp, const char *path)
                  strerror(errno));
         return -1;
     }
-    struct rdb_out out = {.fp = fp};
+    struct rdb_out out = {
+        .fp = fp, .compress = server.cfg.rdbcompression, .no_crc = !server.cfg.rdbchecksum};
     struct timeval tv;
     gettimeofday(&tv, NULL);
     long long now = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
