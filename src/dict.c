@@ -170,6 +170,11 @@ static inline void rehash_step(struct dict *d)
     if (d->pause_rehash == 0 && dict_is_rehashing(d)) dict_rehash(d, 1);
 }
 
+void dict_expand(struct dict *d, size_t n)
+{
+    if (!dict_is_rehashing(d) && n > d->t[0].size) resize_to(d, n);
+}
+
 void dict_maybe_shrink(struct dict *d)
 {
     if (!d->resize_allowed || dict_is_rehashing(d)) return;

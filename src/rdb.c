@@ -1375,6 +1375,12 @@ static long long load_entries(struct rdb_in *in, struct keyspace *ks, long long 
         if (type == RDB_OPCODE_RESIZEDB) {
             uint64_t a, b2;
             if (!in_len(in, &a) || !in_len(in, &b2)) return -1;
+            /* Size the table for the keys to come, as Redis's dictExpand,
+             * but never for more than the rest of the file can hold (an
+             * entry takes 3 bytes or more), so a forged count cannot make
+             * the loader allocate. */
+            uint64_t room = (in->len - in->pos) / 3;
+            dict_expand(&db->dict, (size_t)(a < room ? a : room));
             continue;
         }
         if (type == RDB_OPCODE_AUX) {

@@ -184,6 +184,10 @@ bool dict_rehash(struct dict *d, int n);
 void dict_rehash_us(struct dict *d, long long us);
 /* Shrinks the table when it is less than 1/8 full (called from the cron). */
 void dict_maybe_shrink(struct dict *d);
+/* Grows the table for n entries at once, so loading n keys does not
+ * double it step by step (Redis's dictExpand); nothing while rehashing or
+ * when it is big enough already. */
+void dict_expand(struct dict *d, size_t n);
 
 /* Scan (Redis's reverse-binary cursor): calls fn for every node in the
  * buckets the cursor covers and returns the next cursor, 0 when the walk is

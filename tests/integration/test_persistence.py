@@ -376,3 +376,21 @@ def test_info_after_bgsave_and_load(start_ember, tmp_path):
                 "rdb_last_bgsave_time_sec", "rdb_current_bgsave_time_sec", "rdb_saves",
                 "rdb_last_cow_size", "rdb_last_load_keys_expired", "rdb_last_load_keys_loaded"]
     assert keys[:len(red_keys)] == red_keys
+
+
+def test_forged_resizedb_count_does_not_allocate(tmp_path):
+    # RESIZEDB sizes the table for the keys to come; a count far beyond what
+    # the file can hold must not turn into a huge allocation. Checksum 0:
+    # not checked, as in Redis.
+    huge = b"\xfb\x80\xff\xff\xff\xff\x00"  # RESIZEDB 2^32-1 keys, 0 with TTL
+    entry = b"\x00\x01k\x01v"  # string k = v
+    dump = b"REDIS0010\xfe\x00" + huge + entry + b"\xff" + b"\x00" * 8
+    srv = Server("forged", ember_binary(), [], tmp_path / "forged")
+    (srv.workdir / "dump.rdb").write_bytes(dump)
+    srv.start()
+    try:
+        r = srv.client()
+        assert r.get("k") == "v"
+        assert int(r.info("memory")["used_memory"]) < 16 * 1024 * 1024
+    finally:
+        srv.stop_and_check()
