@@ -46,6 +46,7 @@ void client_destroy(struct client *c)
     multi_release(c);
     pubsub_release(c);
     tracking_release(c);
+    acl_client_reset(c); /* drop the client's user binding now, not at a rebuild */
     diag_forget(c);
     resp_parser_deinit(&c->parser);
     reply_release(c);

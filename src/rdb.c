@@ -179,12 +179,12 @@ static bool out_int_encoded(struct rdb_out *o, long long v)
     } else if (v >= INT16_MIN && v <= INT16_MAX) {
         b[0] = (RDB_ENCVAL << 6) | RDB_ENC_INT16;
         b[1] = (uint8_t)v;
-        b[2] = (uint8_t)(v >> 8);
+        b[2] = (uint8_t)((uint64_t)v >> 8);
         out_write(o, b, 3);
     } else if (v >= INT32_MIN && v <= INT32_MAX) {
         b[0] = (RDB_ENCVAL << 6) | RDB_ENC_INT32;
         for (int i = 0; i < 4; i++)
-            b[1 + i] = (uint8_t)(v >> (8 * i));
+            b[1 + i] = (uint8_t)((uint64_t)v >> (8 * i));
         out_write(o, b, 5);
     } else {
         return false;

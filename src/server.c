@@ -31,9 +31,11 @@
 #include "ember/tracking.h"
 #include "ember/zset.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 struct server server;
@@ -138,8 +140,65 @@ int server_init_embedded(void)
     return 0;
 }
 
+/* Redis's adjustOpenFilesLimit: maxclients needs that many descriptors
+ * plus a reserve; raise the limit if allowed, else lower maxclients (with
+ * Redis's log lines), so clients past the limit get the maxclients error
+ * instead of a bare close when accept() runs out of descriptors. */
+#define RESERVED_FDS 32
+
+static int adjust_open_files_limit(void)
+{
+    rlim_t want = (rlim_t)server.cfg.maxclients + RESERVED_FDS;
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == -1) {
+        log_warn("Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting the "
+                 "max clients configuration accordingly.",
+                 strerror(errno));
+        server.cfg.maxclients = 1024 - RESERVED_FDS;
+        return 0;
+    }
+    rlim_t old = lim.rlim_cur;
+    if (old >= want) return 0;
+    rlim_t best = want;
+    int err = 0;
+    while (best > old) {
+        lim.rlim_cur = lim.rlim_max = best;
+        if (setrlimit(RLIMIT_NOFILE, &lim) != -1) break;
+        err = errno;
+        if (best < 16) {
+            best = old;
+            break;
+        }
+        best -= 16;
+    }
+    if (best < old) best = old;
+    if (best >= want) {
+        log_notice("Increased maximum number of open files to %llu (it was originally set to "
+                   "%llu).",
+                   (unsigned long long)want, (unsigned long long)old);
+        return 0;
+    }
+    int requested = server.cfg.maxclients;
+    if (best <= RESERVED_FDS) {
+        log_warn("Your current 'ulimit -n' of %llu is not enough for the server to start. Please "
+                 "increase your open file limit to at least %llu. Exiting.",
+                 (unsigned long long)old, (unsigned long long)want);
+        return -1;
+    }
+    server.cfg.maxclients = (int)(best - RESERVED_FDS);
+    log_warn("You requested maxclients of %d requiring at least %llu max file descriptors.",
+             requested, (unsigned long long)want);
+    log_warn("Server can't set maximum open files to %llu because of OS error: %s.",
+             (unsigned long long)want, strerror(err));
+    log_warn("Current maximum open files is %llu. maxclients has been reduced to %d to "
+             "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+             (unsigned long long)best, server.cfg.maxclients);
+    return 0;
+}
+
 int server_init(void)
 {
+    if (adjust_open_files_limit() < 0) return -1;
     if (server_init_embedded() < 0) return -1;
     /* The AOF when appendonly is on (it wins over the dump), else the dump;
      * Redis exits on a bad file too. */
