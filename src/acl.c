@@ -644,16 +644,21 @@ static void build_tree(void)
     }
 }
 
-/* ---- Users ---- */
+/* ---- Users and selectors ---- */
 
+/* User-level flags (Redis's USER_FLAG_*). */
 enum user_flag {
     USER_ON = 1 << 0,
     USER_NOPASS = 1 << 1,
     USER_SKIP_SANITIZE = 1 << 2,
     USER_SANITIZE = 1 << 3,
-    USER_ALLKEYS = 1 << 4,
-    USER_ALLCHANNELS = 1 << 5,
-    USER_ALLCOMMANDS = 1 << 6, /* +@all: future commands too */
+};
+
+/* Selector flags (Redis's SELECTOR_FLAG_*). */
+enum selector_flag {
+    SEL_ALLKEYS = 1 << 0,
+    SEL_ALLCHANNELS = 1 << 1,
+    SEL_ALLCOMMANDS = 1 << 2, /* +@all: future commands too */
 };
 
 enum { PERM_READ = 1, PERM_WRITE = 2, PERM_ALL = 3 };
@@ -670,12 +675,10 @@ struct acl_firstarg {
     size_t len;
 };
 
-struct acl_user {
-    char *name;
-    size_t name_len;
-    unsigned flags;
-    int npass;
-    char (*pass)[65]; /* hex digests */
+/* What a user may run, on which keys and channels (Redis's aclSelector).
+ * Every user has a root selector; "(...)" rules add more. */
+struct acl_selector {
+    unsigned flags; /* enum selector_flag */
     int nkeys, nchannels;
     struct acl_pattern *keys, *channels;
     uint64_t allowed[ACL_WORDS];
@@ -683,7 +686,18 @@ struct acl_user {
      * (deprecated in Redis 7.0, still accepted), in the order added. */
     int nfirst;
     struct acl_firstarg *first;
-    bool unrestricted; /* every command, key and channel: checks are skipped */
+};
+
+struct acl_user {
+    char *name;
+    size_t name_len;
+    unsigned flags; /* enum user_flag */
+    int npass;
+    char (*pass)[65]; /* hex digests */
+    struct acl_selector root;
+    int nselectors;
+    struct acl_selector *selectors; /* the "(...)" ones, in the order added */
+    bool unrestricted;              /* every command, key and channel: checks are skipped */
 };
 
 bool acl_enforced;
@@ -692,93 +706,105 @@ static struct acl_user **users; /* sorted by name */
 static int user_count;
 static struct acl_user *default_user;
 
-static bool bit_get(const struct acl_user *u, int id)
+static bool bit_get(const struct acl_selector *s, int id)
 {
-    return (u->allowed[id / 64] >> (id % 64)) & 1;
+    return (s->allowed[id / 64] >> (id % 64)) & 1;
 }
 
-static void bit_set(struct acl_user *u, int id, bool on)
+static void bit_set(struct acl_selector *s, int id, bool on)
 {
     if (on) {
-        u->allowed[id / 64] |= 1ULL << (id % 64);
+        s->allowed[id / 64] |= 1ULL << (id % 64);
     } else {
-        u->allowed[id / 64] &= ~(1ULL << (id % 64));
+        s->allowed[id / 64] &= ~(1ULL << (id % 64));
     }
 }
 
+static bool selector_unrestricted(const struct acl_selector *s)
+{
+    unsigned all = SEL_ALLKEYS | SEL_ALLCHANNELS | SEL_ALLCOMMANDS;
+    bool every = (s->flags & all) == all;
+    for (int i = 0; every && i < ACL_CMD_COUNT; i++)
+        every = bit_get(s, i);
+    return every;
+}
+
+/* A user is unrestricted if one of its selectors is: that one alone
+ * allows everything. */
 static void user_refresh(struct acl_user *u)
 {
-    unsigned all = USER_ALLKEYS | USER_ALLCHANNELS | USER_ALLCOMMANDS;
-    bool every = (u->flags & all) == all;
-    for (int i = 0; every && i < ACL_CMD_COUNT; i++)
-        every = bit_get(u, i);
+    bool every = selector_unrestricted(&u->root);
+    for (int i = 0; !every && i < u->nselectors; i++)
+        every = selector_unrestricted(&u->selectors[i]);
     u->unrestricted = every;
 }
 
-/* Redis's ACLChangeSelectorPerm: a command and, for a container, all its
- * subcommands. */
-static void first_args_reset(struct acl_user *u, int id)
+/* Forgets the first arguments allowed for command `id` (every command if
+ * id < 0). */
+static void first_args_reset(struct acl_selector *s, int id)
 {
     int k = 0;
-    for (int i = 0; i < u->nfirst; i++) {
-        if (id >= 0 && u->first[i].id != id) {
-            u->first[k++] = u->first[i];
+    for (int i = 0; i < s->nfirst; i++) {
+        if (id >= 0 && s->first[i].id != id) {
+            s->first[k++] = s->first[i];
         } else {
-            em_free(u->first[i].arg);
+            em_free(s->first[i].arg);
         }
     }
-    u->nfirst = k;
+    s->nfirst = k;
     if (k == 0) {
-        em_free(u->first);
-        u->first = NULL;
+        em_free(s->first);
+        s->first = NULL;
     }
 }
 
-static void first_arg_add(struct acl_user *u, int id, const char *arg, size_t len)
+static void first_arg_add(struct acl_selector *s, int id, const char *arg, size_t len)
 {
-    for (int i = 0; i < u->nfirst; i++) {
-        if (u->first[i].id == id && u->first[i].len == len &&
-            strncasecmp(u->first[i].arg, arg, len) == 0) {
+    for (int i = 0; i < s->nfirst; i++) {
+        if (s->first[i].id == id && s->first[i].len == len &&
+            strncasecmp(s->first[i].arg, arg, len) == 0) {
             return;
         }
     }
-    u->first = em_realloc(u->first, (size_t)(u->nfirst + 1) * sizeof(*u->first));
-    u->first[u->nfirst++] = (struct acl_firstarg){id, em_strndup(arg, len), len};
+    s->first = em_realloc(s->first, (size_t)(s->nfirst + 1) * sizeof(*s->first));
+    s->first[s->nfirst++] = (struct acl_firstarg){id, em_strndup(arg, len), len};
 }
 
-static bool first_arg_allowed(const struct acl_user *u, int id, struct slice arg)
+static bool first_arg_allowed(const struct acl_selector *s, int id, struct slice arg)
 {
-    for (int i = 0; i < u->nfirst; i++) {
-        if (u->first[i].id == id && u->first[i].len == arg.len &&
-            strncasecmp(u->first[i].arg, arg.ptr, arg.len) == 0) {
+    for (int i = 0; i < s->nfirst; i++) {
+        if (s->first[i].id == id && s->first[i].len == arg.len &&
+            strncasecmp(s->first[i].arg, arg.ptr, arg.len) == 0) {
             return true;
         }
     }
     return false;
 }
 
-static void change_perm(struct acl_user *u, int id, bool on)
+/* Redis's ACLChangeSelectorPerm: a command and, for a container, all its
+ * subcommands. */
+static void change_perm(struct acl_selector *s, int id, bool on)
 {
-    bit_set(u, id, on);
-    first_args_reset(u, id);
-    for (int s = cmd_sub_first[id]; s < cmd_sub_end[id]; s++) {
-        if (cmd_parent[s] == id) bit_set(u, s, on);
+    bit_set(s, id, on);
+    first_args_reset(s, id);
+    for (int k = cmd_sub_first[id]; k < cmd_sub_end[id]; k++) {
+        if (cmd_parent[k] == id) bit_set(s, k, on);
     }
 }
 
-static void set_category(struct acl_user *u, uint32_t cat, bool on)
+static void set_category(struct acl_selector *s, uint32_t cat, bool on)
 {
     for (int i = 0; i < ACL_CMD_COUNT; i++) {
-        if (acl_cmds[i].cats & cat) change_perm(u, i, on);
+        if (acl_cmds[i].cats & cat) change_perm(s, i, on);
     }
 }
 
-static void count_category(const struct acl_user *u, uint32_t cat, int *on, int *off)
+static void count_category(const struct acl_selector *s, uint32_t cat, int *on, int *off)
 {
     *on = *off = 0;
     for (int i = 0; i < ACL_CMD_COUNT; i++) {
         if (!(acl_cmds[i].cats & cat)) continue;
-        if (bit_get(u, i)) {
+        if (bit_get(s, i)) {
             (*on)++;
         } else {
             (*off)++;
@@ -793,46 +819,29 @@ static void patterns_free(struct acl_pattern *p, int n)
     em_free(p);
 }
 
-static void user_clear_keys(struct acl_user *u)
+static void selector_clear_keys(struct acl_selector *s)
 {
-    patterns_free(u->keys, u->nkeys);
-    u->keys = NULL;
-    u->nkeys = 0;
+    patterns_free(s->keys, s->nkeys);
+    s->keys = NULL;
+    s->nkeys = 0;
 }
 
-static void user_clear_channels(struct acl_user *u)
+static void selector_clear_channels(struct acl_selector *s)
 {
-    patterns_free(u->channels, u->nchannels);
-    u->channels = NULL;
-    u->nchannels = 0;
+    patterns_free(s->channels, s->nchannels);
+    s->channels = NULL;
+    s->nchannels = 0;
 }
 
-static void user_clear_passwords(struct acl_user *u)
+/* Frees what s owns and leaves it empty: no keys, no channels, no
+ * commands (Redis's ACLCreateSelector(0) with acl-pubsub-default
+ * resetchannels). */
+static void selector_reset(struct acl_selector *s)
 {
-    em_free(u->pass);
-    u->pass = NULL;
-    u->npass = 0;
-}
-
-static void user_destroy(struct acl_user *u)
-{
-    if (u == NULL) return;
-    first_args_reset(u, -1);
-    user_clear_keys(u);
-    user_clear_channels(u);
-    user_clear_passwords(u);
-    em_free(u->name);
-    em_free(u);
-}
-
-/* A new user as Redis makes one: off, no passwords, no keys, no channels
- * (acl-pubsub-default resetchannels), no commands. */
-static struct acl_user *user_create(const char *name, size_t len)
-{
-    struct acl_user *u = em_calloc(1, sizeof(*u));
-    u->name = em_strndup(name, len);
-    u->name_len = len;
-    return u;
+    first_args_reset(s, -1);
+    selector_clear_keys(s);
+    selector_clear_channels(s);
+    memset(s, 0, sizeof(*s));
 }
 
 static struct acl_pattern *patterns_copy(const struct acl_pattern *p, int n)
@@ -846,6 +855,61 @@ static struct acl_pattern *patterns_copy(const struct acl_pattern *p, int n)
     return out;
 }
 
+/* dst (uninitialised) becomes a deep copy of src. */
+static void selector_copy(struct acl_selector *dst, const struct acl_selector *src)
+{
+    *dst = *src;
+    dst->keys = patterns_copy(src->keys, src->nkeys);
+    dst->channels = patterns_copy(src->channels, src->nchannels);
+    dst->first = NULL;
+    dst->nfirst = 0;
+    for (int i = 0; i < src->nfirst; i++)
+        first_arg_add(dst, src->first[i].id, src->first[i].arg, src->first[i].len);
+}
+
+/* Redis's clearselectors: drops every selector but the root. */
+static void user_clear_selectors(struct acl_user *u)
+{
+    for (int i = 0; i < u->nselectors; i++)
+        selector_reset(&u->selectors[i]);
+    em_free(u->selectors);
+    u->selectors = NULL;
+    u->nselectors = 0;
+}
+
+static void user_clear_passwords(struct acl_user *u)
+{
+    em_free(u->pass);
+    u->pass = NULL;
+    u->npass = 0;
+}
+
+/* Frees everything u owns but its name. */
+static void user_clear(struct acl_user *u)
+{
+    selector_reset(&u->root);
+    user_clear_selectors(u);
+    user_clear_passwords(u);
+}
+
+static void user_destroy(struct acl_user *u)
+{
+    if (u == NULL) return;
+    user_clear(u);
+    em_free(u->name);
+    em_free(u);
+}
+
+/* A new user as Redis makes one: off, no passwords, no keys, no channels
+ * (acl-pubsub-default resetchannels), no commands, no extra selectors. */
+static struct acl_user *user_create(const char *name, size_t len)
+{
+    struct acl_user *u = em_calloc(1, sizeof(*u));
+    u->name = em_strndup(name, len);
+    u->name_len = len;
+    return u;
+}
+
 static struct acl_user *user_copy(const struct acl_user *u)
 {
     struct acl_user *c = em_malloc(sizeof(*c));
@@ -856,12 +920,13 @@ static struct acl_user *user_copy(const struct acl_user *u)
         c->pass = em_malloc((size_t)u->npass * sizeof(*c->pass));
         memcpy(c->pass, u->pass, (size_t)u->npass * sizeof(*c->pass));
     }
-    c->keys = patterns_copy(u->keys, u->nkeys);
-    c->channels = patterns_copy(u->channels, u->nchannels);
-    c->first = NULL;
-    c->nfirst = 0;
-    for (int i = 0; i < u->nfirst; i++)
-        first_arg_add(c, u->first[i].id, u->first[i].arg, u->first[i].len);
+    selector_copy(&c->root, &u->root);
+    c->selectors = NULL;
+    if (u->nselectors > 0) {
+        c->selectors = em_malloc((size_t)u->nselectors * sizeof(*c->selectors));
+        for (int i = 0; i < u->nselectors; i++)
+            selector_copy(&c->selectors[i], &u->selectors[i]);
+    }
     return c;
 }
 
@@ -869,10 +934,7 @@ static struct acl_user *user_copy(const struct acl_user *u)
  * it see the change); frees src. */
 static void user_take(struct acl_user *dst, struct acl_user *src)
 {
-    user_clear_keys(dst);
-    user_clear_channels(dst);
-    user_clear_passwords(dst);
-    first_args_reset(dst, -1);
+    user_clear(dst);
     char *name = dst->name;
     em_free(src->name);
     *dst = *src;
@@ -1031,6 +1093,28 @@ const char *acl_client_user(const struct client *c)
     return client_user(c)->name;
 }
 
+/* A growing NUL-terminated string (descriptions, error lists). */
+struct text {
+    char *p;
+    size_t len, cap;
+};
+
+static void text_add(struct text *t, const char *s, size_t n)
+{
+    if (t->p == NULL || t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->p = em_realloc(t->p, t->cap);
+    }
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = '\0';
+}
+
+static void text_cstr(struct text *t, const char *s)
+{
+    text_add(t, s, strlen(s));
+}
+
 /* ---- Rules (ACL SETUSER) ---- */
 
 enum rule_error {
@@ -1117,9 +1201,9 @@ static enum rule_error add_pattern(struct acl_pattern **list, int *n, const char
     return RULE_OK;
 }
 
-static enum rule_error rule_key_pattern(struct acl_user *u, const char *op, size_t n)
+static enum rule_error rule_key_pattern(struct acl_selector *s, const char *op, size_t n)
 {
-    if (u->flags & USER_ALLKEYS) return RULE_AFTER_ALLKEYS;
+    if (s->flags & SEL_ALLKEYS) return RULE_AFTER_ALLKEYS;
     unsigned perm = 0;
     size_t off = 1;
     if (op[0] == '%') {
@@ -1139,14 +1223,14 @@ static enum rule_error rule_key_pattern(struct acl_user *u, const char *op, size
     } else {
         perm = PERM_ALL;
     }
-    enum rule_error e = add_pattern(&u->keys, &u->nkeys, op + off, n - off, perm);
-    if (e == RULE_OK) u->flags &= ~(unsigned)USER_ALLKEYS;
+    enum rule_error e = add_pattern(&s->keys, &s->nkeys, op + off, n - off, perm);
+    if (e == RULE_OK) s->flags &= ~(unsigned)SEL_ALLKEYS;
     return e;
 }
 
 /* +cmd, -cmd, +parent|sub, -parent|sub, and +cmd|firstarg for a command
  * without subcommands (Redis's order of checks and errors). */
-static enum rule_error rule_command(struct acl_user *u, const char *op, size_t n)
+static enum rule_error rule_command(struct acl_selector *s, const char *op, size_t n)
 {
     const char *name = op + 1;
     size_t len = n - 1;
@@ -1160,7 +1244,7 @@ static enum rule_error rule_command(struct acl_user *u, const char *op, size_t n
     if (bar == NULL || op[0] == '-') {
         int id = cmd_find(name, len);
         if (id < 0) return RULE_UNKNOWN;
-        change_perm(u, id, op[0] == '+');
+        change_perm(s, id, op[0] == '+');
         return RULE_OK;
     }
     int cmd = cmd_find(name, (size_t)(bar - name));
@@ -1171,9 +1255,9 @@ static enum rule_error rule_command(struct acl_user *u, const char *op, size_t n
     if (cmd_sub_end[cmd] != 0) {
         int id = cmd_find(name, len);
         if (id < 0) return RULE_UNKNOWN;
-        change_perm(u, id, true);
+        change_perm(s, id, true);
     } else {
-        first_arg_add(u, cmd, bar + 1, sublen);
+        first_arg_add(s, cmd, bar + 1, sublen);
     }
     return RULE_OK;
 }
@@ -1203,7 +1287,79 @@ static enum rule_error rule_password(struct acl_user *u, const char *op, size_t 
     return RULE_OK;
 }
 
-/* Applies one ACL SETUSER rule to u (Redis's ACLSetUser/ACLSetSelector). */
+/* Applies one permission rule to a selector (Redis's ACLSetSelector): keys,
+ * channels and commands. */
+static enum rule_error selector_rule_apply(struct acl_selector *s, const char *op, size_t n)
+{
+    if (n == 0) return RULE_SYNTAX;
+    if (word_is(op, n, "allkeys") || (n == 2 && op[0] == '~' && op[1] == '*')) {
+        s->flags |= SEL_ALLKEYS;
+        selector_clear_keys(s);
+    } else if (word_is(op, n, "resetkeys")) {
+        s->flags &= ~(unsigned)SEL_ALLKEYS;
+        selector_clear_keys(s);
+    } else if (word_is(op, n, "allchannels") || (n == 2 && op[0] == '&' && op[1] == '*')) {
+        s->flags |= SEL_ALLCHANNELS;
+        selector_clear_channels(s);
+    } else if (word_is(op, n, "resetchannels")) {
+        s->flags &= ~(unsigned)SEL_ALLCHANNELS;
+        selector_clear_channels(s);
+    } else if (word_is(op, n, "allcommands") || word_is(op, n, "+@all")) {
+        memset(s->allowed, 0xff, sizeof(s->allowed));
+        s->flags |= SEL_ALLCOMMANDS;
+        first_args_reset(s, -1);
+    } else if (word_is(op, n, "nocommands") || word_is(op, n, "-@all")) {
+        memset(s->allowed, 0, sizeof(s->allowed));
+        s->flags &= ~(unsigned)SEL_ALLCOMMANDS;
+        first_args_reset(s, -1);
+    } else if (op[0] == '~' || op[0] == '%') {
+        return rule_key_pattern(s, op, n);
+    } else if (op[0] == '&') {
+        if (s->flags & SEL_ALLCHANNELS) return RULE_AFTER_ALLCHANNELS;
+        enum rule_error e = add_pattern(&s->channels, &s->nchannels, op + 1, n - 1, PERM_ALL);
+        if (e == RULE_OK) s->flags &= ~(unsigned)SEL_ALLCHANNELS;
+        return e;
+    } else if ((op[0] == '+' || op[0] == '-') && n >= 2 && op[1] == '@') {
+        for (int i = 0; i < CATEGORY_COUNT; i++) {
+            if (word_is(op + 2, n - 2, category_names[i])) {
+                set_category(s, 1u << i, op[0] == '+');
+                return RULE_OK;
+            }
+        }
+        return RULE_UNKNOWN;
+    } else if (op[0] == '+' || op[0] == '-') {
+        return rule_command(s, op, n);
+    } else {
+        return RULE_SYNTAX;
+    }
+    return RULE_OK;
+}
+
+/* "(rule rule ...)": a new selector built from the rules between the
+ * parentheses, split as Redis's aclCreateSelectorFromOpSet does with
+ * sdssplitargs (quotes allowed; unbalanced quotes give an empty
+ * selector, as in Redis). Added only if every rule applies. */
+static enum rule_error rule_selector(struct acl_user *u, const char *op, size_t n)
+{
+    struct acl_selector sel = {0};
+    char **argv = NULL;
+    size_t *lens = NULL;
+    int argc = split_args(op + 1, n - 2, &argv, &lens);
+    enum rule_error e = RULE_OK;
+    for (int i = 0; i < argc && e == RULE_OK; i++)
+        e = selector_rule_apply(&sel, argv[i], lens[i]);
+    if (argc > 0) split_args_free(argv, lens, argc);
+    if (e != RULE_OK) {
+        selector_reset(&sel);
+        return e;
+    }
+    u->selectors = em_realloc(u->selectors, (size_t)(u->nselectors + 1) * sizeof(*u->selectors));
+    u->selectors[u->nselectors++] = sel;
+    return RULE_OK;
+}
+
+/* Applies one ACL SETUSER rule to u (Redis's ACLSetUser): user-level rules
+ * here, a "(...)" selector, or a rule for the root selector. */
 static enum rule_error rule_apply(struct acl_user *u, const char *op, size_t n)
 {
     if (n == 0) return RULE_OK;
@@ -1224,82 +1380,85 @@ static enum rule_error rule_apply(struct acl_user *u, const char *op, size_t n)
         }
     } else if (op[0] == '>' || op[0] == '#' || op[0] == '<' || op[0] == '!') {
         return rule_password(u, op, n);
+    } else if (word_is(op, n, "clearselectors")) {
+        user_clear_selectors(u);
     } else if (word_is(op, n, "reset")) {
+        /* resetpass resetkeys resetchannels off sanitize-payload
+         * clearselectors -@all */
         user_clear_passwords(u);
-        user_clear_keys(u);
-        user_clear_channels(u);
-        u->flags = USER_SANITIZE; /* off, no nopass, no all* */
-        memset(u->allowed, 0, sizeof(u->allowed));
-        first_args_reset(u, -1);
-    } else if (word_is(op, n, "allkeys") || (n == 2 && op[0] == '~' && op[1] == '*')) {
-        u->flags |= USER_ALLKEYS;
-        user_clear_keys(u);
-    } else if (word_is(op, n, "resetkeys")) {
-        u->flags &= ~(unsigned)USER_ALLKEYS;
-        user_clear_keys(u);
-    } else if (word_is(op, n, "allchannels") || (n == 2 && op[0] == '&' && op[1] == '*')) {
-        u->flags |= USER_ALLCHANNELS;
-        user_clear_channels(u);
-    } else if (word_is(op, n, "resetchannels")) {
-        u->flags &= ~(unsigned)USER_ALLCHANNELS;
-        user_clear_channels(u);
-    } else if (word_is(op, n, "allcommands") || word_is(op, n, "+@all")) {
-        memset(u->allowed, 0xff, sizeof(u->allowed));
-        u->flags |= USER_ALLCOMMANDS;
-        first_args_reset(u, -1);
-    } else if (word_is(op, n, "nocommands") || word_is(op, n, "-@all")) {
-        memset(u->allowed, 0, sizeof(u->allowed));
-        u->flags &= ~(unsigned)USER_ALLCOMMANDS;
-        first_args_reset(u, -1);
-    } else if (op[0] == '~' || op[0] == '%') {
-        return rule_key_pattern(u, op, n);
-    } else if (op[0] == '&') {
-        if (u->flags & USER_ALLCHANNELS) return RULE_AFTER_ALLCHANNELS;
-        enum rule_error e = add_pattern(&u->channels, &u->nchannels, op + 1, n - 1, PERM_ALL);
-        if (e == RULE_OK) u->flags &= ~(unsigned)USER_ALLCHANNELS;
-        return e;
-    } else if ((op[0] == '+' || op[0] == '-') && n >= 2 && op[1] == '@') {
-        for (int i = 0; i < CATEGORY_COUNT; i++) {
-            if (word_is(op + 2, n - 2, category_names[i])) {
-                set_category(u, 1u << i, op[0] == '+');
-                return RULE_OK;
-            }
-        }
-        return RULE_UNKNOWN;
-    } else if (op[0] == '+' || op[0] == '-') {
-        return rule_command(u, op, n);
+        user_clear_selectors(u);
+        selector_reset(&u->root);
+        u->flags = USER_SANITIZE;
+    } else if (op[0] == '(' && op[n - 1] == ')') {
+        return rule_selector(u, op, n);
     } else {
-        return RULE_SYNTAX; /* also selectors "(...)" and clearselectors: not implemented */
+        return selector_rule_apply(&u->root, op, n);
     }
     return RULE_OK;
 }
 
-/* ---- Describing a user (ACL LIST, ACL GETUSER) ---- */
-
-struct text {
+/* Redis's ACLMergeSelectorArguments: rules split at spaces (an aclfile
+ * line, redis.conf, or ACL SETUSER "(~a" "+get)") are joined back from a
+ * word starting with "(" to the next one ending with ")". Returns the
+ * merged rules (free with merged_free()) and their count in *out_count,
+ * or NULL when a "(" is never closed, with its index in *open_at. */
+struct merged {
     char *p;
-    size_t len, cap;
+    size_t len;
 };
 
-static void text_add(struct text *t, const char *s, size_t n)
+static struct merged *merge_selector_args(const char *const *argv, const size_t *lens, int argc,
+                                          int *out_count, int *open_at)
 {
-    if (t->p == NULL || t->len + n + 1 > t->cap) {
-        t->cap = (t->len + n + 1) * 2;
-        t->p = em_realloc(t->p, t->cap);
+    struct merged *out = em_malloc((size_t)(argc > 0 ? argc : 1) * sizeof(*out));
+    int n = 0, open = -1;
+    struct text sel = {0};
+    for (int j = 0; j < argc; j++) {
+        const char *op = argv[j];
+        size_t len = lens[j];
+        if (len > 0 && op[0] == '(' && op[len - 1] != ')') {
+            sel.len = 0; /* Redis starts over at a second "(" */
+            text_add(&sel, op, len);
+            open = j;
+            continue;
+        }
+        if (open >= 0) {
+            text_add(&sel, " ", 1);
+            text_add(&sel, op, len);
+            if (len > 0 && op[len - 1] == ')') {
+                out[n++] = (struct merged){sel.p, sel.len};
+                sel = (struct text){0};
+                open = -1;
+            }
+            continue;
+        }
+        out[n++] = (struct merged){em_strndup(op, len), len};
     }
-    memcpy(t->p + t->len, s, n);
-    t->len += n;
-    t->p[t->len] = '\0';
+    if (open >= 0) {
+        em_free(sel.p);
+        for (int i = 0; i < n; i++)
+            em_free(out[i].p);
+        em_free(out);
+        *open_at = open;
+        return NULL;
+    }
+    *out_count = n;
+    return out;
 }
 
-static void text_cstr(struct text *t, const char *s)
+static void merged_free(struct merged *m, int n)
 {
-    text_add(t, s, strlen(s));
+    for (int i = 0; i < n; i++)
+        em_free(m[i].p);
+    em_free(m);
 }
 
-static void describe_single(const struct acl_user *u, struct acl_user *fake, int k, struct text *t)
+/* ---- Describing a user (ACL LIST, ACL GETUSER) ---- */
+
+static void describe_single(const struct acl_selector *s, struct acl_selector *fake, int k,
+                            struct text *t)
 {
-    bool want = bit_get(u, k);
+    bool want = bit_get(s, k);
     if (bit_get(fake, k) == want) return;
     text_cstr(t, want ? "+" : "-");
     text_cstr(t, acl_cmds[k].name);
@@ -1312,12 +1471,12 @@ static void describe_single(const struct acl_user *u, struct acl_user *fake, int
  * (fewest differences, then most matches), then single commands for what
  * is left. A scratch copy of the bitmap (`temp`) has each applied category
  * inverted, so it stops counting as a match. */
-static void describe_commands(const struct acl_user *u, struct text *t)
+static void describe_commands(const struct acl_selector *s, struct text *t)
 {
-    bool additive = !(u->flags & USER_ALLCOMMANDS);
-    struct acl_user fake = {0}, temp = {0};
+    bool additive = !(s->flags & SEL_ALLCOMMANDS);
+    struct acl_selector fake = {0}, temp = {0};
     memset(fake.allowed, additive ? 0 : 0xff, sizeof(fake.allowed));
-    memcpy(temp.allowed, u->allowed, sizeof(temp.allowed));
+    memcpy(temp.allowed, s->allowed, sizeof(temp.allowed));
     text_cstr(t, additive ? "-@all " : "+@all ");
     bool applied[CATEGORY_COUNT] = {false};
     for (;;) {
@@ -1344,16 +1503,16 @@ static void describe_commands(const struct acl_user *u, struct text *t)
     /* Then single commands: each top-level one, then its subcommands. */
     for (int i = 0; i < ACL_CMD_COUNT; i++) {
         if (cmd_parent[i] >= 0) continue;
-        describe_single(u, &fake, i, t);
+        describe_single(s, &fake, i, t);
         for (int k = cmd_sub_first[i]; k < cmd_sub_end[i]; k++) {
-            if (cmd_parent[k] == i) describe_single(u, &fake, k, t);
+            if (cmd_parent[k] == i) describe_single(s, &fake, k, t);
         }
-        for (int f = 0; f < u->nfirst && !bit_get(u, i); f++) {
-            if (u->first[f].id != i) continue;
+        for (int f = 0; f < s->nfirst && !bit_get(s, i); f++) {
+            if (s->first[f].id != i) continue;
             text_cstr(t, "+");
             text_cstr(t, acl_cmds[i].name);
             text_cstr(t, "|");
-            text_add(t, u->first[f].arg, u->first[f].len);
+            text_add(t, s->first[f].arg, s->first[f].len);
             text_cstr(t, " ");
         }
     }
@@ -1403,7 +1562,32 @@ static void describe_flag_words(unsigned f, struct text *t, bool trailing)
     }
 }
 
-/* The rules that recreate u, as ACL LIST prints them after "user <name> ". */
+/* Redis's ACLDescribeSelector: keys, channels, then commands. */
+static void describe_selector(const struct acl_selector *s, struct text *t)
+{
+    if (s->flags & SEL_ALLKEYS) {
+        text_cstr(t, "~* ");
+    } else {
+        for (int i = 0; i < s->nkeys; i++) {
+            describe_key_pattern(&s->keys[i], t);
+            text_cstr(t, " ");
+        }
+    }
+    if (s->flags & SEL_ALLCHANNELS) {
+        text_cstr(t, "&* ");
+    } else {
+        text_cstr(t, "resetchannels ");
+        for (int i = 0; i < s->nchannels; i++) {
+            text_cstr(t, "&");
+            text_add(t, s->channels[i].text, s->channels[i].len);
+            text_cstr(t, " ");
+        }
+    }
+    describe_commands(s, t);
+}
+
+/* The rules that recreate u, as ACL LIST prints them after "user <name> ":
+ * flags, passwords, the root selector, then " (...)" per selector. */
 static void describe_user(const struct acl_user *u, struct text *t)
 {
     describe_flag_words(shown_flags(u), t, true);
@@ -1415,25 +1599,12 @@ static void describe_user(const struct acl_user *u, struct text *t)
         text_add(t, pass[i], 64);
         text_cstr(t, " ");
     }
-    if (u->flags & USER_ALLKEYS) {
-        text_cstr(t, "~* ");
-    } else {
-        for (int i = 0; i < u->nkeys; i++) {
-            describe_key_pattern(&u->keys[i], t);
-            text_cstr(t, " ");
-        }
+    describe_selector(&u->root, t);
+    for (int i = 0; i < u->nselectors; i++) {
+        text_cstr(t, " (");
+        describe_selector(&u->selectors[i], t);
+        text_cstr(t, ")");
     }
-    if (u->flags & USER_ALLCHANNELS) {
-        text_cstr(t, "&* ");
-    } else {
-        text_cstr(t, "resetchannels ");
-        for (int i = 0; i < u->nchannels; i++) {
-            text_cstr(t, "&");
-            text_add(t, u->channels[i].text, u->channels[i].len);
-            text_cstr(t, " ");
-        }
-    }
-    describe_commands(u, t);
 }
 
 /* ---- Permission checks ---- */
@@ -1453,10 +1624,10 @@ static const struct {
     {"evalsha_ro", 2, false}, {"fcall", 2, false},      {"fcall_ro", 2, false},
 };
 
-static bool key_allowed(const struct acl_user *u, struct slice key, unsigned need)
+static bool key_allowed(const struct acl_selector *s, struct slice key, unsigned need)
 {
-    for (int i = 0; i < u->nkeys; i++) {
-        const struct acl_pattern *p = &u->keys[i];
+    for (int i = 0; i < s->nkeys; i++) {
+        const struct acl_pattern *p = &s->keys[i];
         if ((p->perm & need) != need) continue;
         if (glob_match(p->text, p->len, key.ptr, key.len, false)) return true;
     }
@@ -1504,7 +1675,7 @@ static uint16_t variable_keyspec_flags(const struct command *cmd, const struct s
  * position, 0 if all are allowed, or -1 when the specs cannot say (no
  * metadata, arguments that do not fit, a spec whose flags depend on the
  * arguments such as SET ... GET, or an incomplete one such as SORT's). */
-static int keys_denied_by_specs(const struct acl_user *u, const struct command *cmd,
+static int keys_denied_by_specs(const struct acl_selector *s, const struct command *cmd,
                                 const struct slice *argv, int argc)
 {
     char full[128];
@@ -1519,7 +1690,7 @@ static int keys_denied_by_specs(const struct acl_user *u, const struct command *
         if (flags & KS_VARIABLE_FLAGS) flags = variable_keyspec_flags(cmd, argv, argc);
         if (flags == 0 || (flags & KS_INCOMPLETE)) {
             denied = -1;
-        } else if (!key_allowed(u, argv[keys[i].pos], keyspec_need(flags))) {
+        } else if (!key_allowed(s, argv[keys[i].pos], keyspec_need(flags))) {
             denied = keys[i].pos;
         }
     }
@@ -1527,14 +1698,14 @@ static int keys_denied_by_specs(const struct acl_user *u, const struct command *
     return denied;
 }
 
-/* The position in argv of the first key u may not use, or 0. Key specs
+/* The position in argv of the first key s may not use, or 0. Key specs
  * decide where they can; otherwise a write command needs W on every key and
  * a read-only one R. */
-static int keys_denied_at(const struct acl_user *u, const struct command *cmd,
+static int keys_denied_at(const struct acl_selector *s, const struct command *cmd,
                           const struct slice *argv, int argc)
 {
-    if (u->flags & USER_ALLKEYS) return 0;
-    int by_specs = keys_denied_by_specs(u, cmd, argv, argc);
+    if (s->flags & SEL_ALLKEYS) return 0;
+    int by_specs = keys_denied_by_specs(s, cmd, argv, argc);
     if (by_specs >= 0) return by_specs;
     unsigned need = 0;
     if (cmd->flags & CMD_WRITE) need |= PERM_WRITE;
@@ -1549,9 +1720,9 @@ static int keys_denied_at(const struct acl_user *u, const struct command *cmd,
                 n > argc - at - 1) {
                 return 0; /* the command's own error */
             }
-            if (movable[m].dest && !key_allowed(u, argv[1], need)) return 1;
+            if (movable[m].dest && !key_allowed(s, argv[1], need)) return 1;
             for (int i = at + 1; i <= at + n; i++) {
-                if (!key_allowed(u, argv[i], need)) return i;
+                if (!key_allowed(s, argv[i], need)) return i;
             }
             return 0;
         }
@@ -1561,15 +1732,15 @@ static int keys_denied_at(const struct acl_user *u, const struct command *cmd,
     if (last >= argc) last = argc - 1;
     int step = cmd->key_step > 0 ? cmd->key_step : 1;
     for (int i = cmd->first_key; i <= last; i += step) {
-        if (!key_allowed(u, argv[i], need)) return i;
+        if (!key_allowed(s, argv[i], need)) return i;
     }
     return 0;
 }
 
-static bool channel_allowed(const struct acl_user *u, struct slice ch, bool literal)
+static bool channel_allowed(const struct acl_selector *s, struct slice ch, bool literal)
 {
-    for (int i = 0; i < u->nchannels; i++) {
-        const struct acl_pattern *p = &u->channels[i];
+    for (int i = 0; i < s->nchannels; i++) {
+        const struct acl_pattern *p = &s->channels[i];
         if (literal) {
             if (p->len == ch.len && memcmp(p->text, ch.ptr, ch.len) == 0) return true;
         } else if (glob_match(p->text, p->len, ch.ptr, ch.len, false)) {
@@ -1581,11 +1752,11 @@ static bool channel_allowed(const struct acl_user *u, struct slice ch, bool lite
 
 /* PUBLISH/SPUBLISH check their channel, (S)SUBSCRIBE every channel,
  * PSUBSCRIBE every pattern, which must equal an allowed pattern. Returns
- * the position of the first channel u may not use, or 0. */
-static int channels_denied_at(const struct acl_user *u, const struct command *cmd,
+ * the position of the first channel s may not use, or 0. */
+static int channels_denied_at(const struct acl_selector *s, const struct command *cmd,
                               const struct slice *argv, int argc)
 {
-    if ((u->flags & USER_ALLCHANNELS) || cmd->parent != NULL) return 0;
+    if ((s->flags & SEL_ALLCHANNELS) || cmd->parent != NULL) return 0;
     int first = 0, last = -1;
     bool literal = false;
     if (strcmp(cmd->name, "publish") == 0 || strcmp(cmd->name, "spublish") == 0) {
@@ -1599,30 +1770,54 @@ static int channels_denied_at(const struct acl_user *u, const struct command *cm
         literal = true;
     }
     for (int i = first; i >= 1 && i <= last && i < argc; i++) {
-        if (!channel_allowed(u, argv[i], literal)) return i;
+        if (!channel_allowed(s, argv[i], literal)) return i;
     }
     return 0;
 }
 
 enum acl_result { ACL_OK, ACL_DENIED_CMD, ACL_DENIED_KEY, ACL_DENIED_CHANNEL, ACL_DENIED_AUTH };
 
-/* Redis's ACLCheckAllUserCommandPerm: the command, then its keys, then its
+/* Redis's ACLSelectorCheckCmd: the command, then its keys, then its
  * channels; *pos is the denied key's or channel's position in argv. */
+static enum acl_result selector_check(const struct acl_selector *s, const struct command *cmd,
+                                      const struct slice *argv, int argc, int *pos)
+{
+    *pos = 0;
+    if (!(cmd->flags & CMD_NO_AUTH)) {
+        int id = cmd_id(cmd);
+        bool ok = id >= 0 ? bit_get(s, id) : (s->flags & SEL_ALLCOMMANDS) != 0;
+        int at = cmd->parent != NULL ? 2 : 1;
+        if (!ok && id >= 0 && argc > at) ok = first_arg_allowed(s, id, argv[at]);
+        if (!ok) return ACL_DENIED_CMD;
+    }
+    if ((*pos = keys_denied_at(s, cmd, argv, argc)) != 0) return ACL_DENIED_KEY;
+    if ((*pos = channels_denied_at(s, cmd, argv, argc)) != 0) return ACL_DENIED_CHANNEL;
+    return ACL_OK;
+}
+
+/* Redis's ACLCheckAllUserCommandPerm: allowed if the root selector or any
+ * one other selector allows all of it (command, keys and channels). Else
+ * the denial to report: the command if no selector allowed it, otherwise
+ * the worst reason (a channel over a key), then the latest position. */
 static enum acl_result check_all(const struct acl_user *u, const struct command *cmd,
                                  const struct slice *argv, int argc, int *pos)
 {
     *pos = 0;
     if (u->unrestricted) return ACL_OK;
-    if (!(cmd->flags & CMD_NO_AUTH)) {
-        int id = cmd_id(cmd);
-        bool ok = id >= 0 ? bit_get(u, id) : (u->flags & USER_ALLCOMMANDS) != 0;
-        int at = cmd->parent != NULL ? 2 : 1;
-        if (!ok && id >= 0 && argc > at) ok = first_arg_allowed(u, id, argv[at]);
-        if (!ok) return ACL_DENIED_CMD;
+    enum acl_result worst = ACL_DENIED_CMD;
+    int worst_pos = 0;
+    for (int i = -1; i < u->nselectors; i++) {
+        const struct acl_selector *s = i < 0 ? &u->root : &u->selectors[i];
+        int at;
+        enum acl_result r = selector_check(s, cmd, argv, argc, &at);
+        if (r == ACL_OK) return ACL_OK;
+        if (r > worst || (r == worst && at > worst_pos)) {
+            worst = r;
+            worst_pos = at;
+        }
     }
-    if ((*pos = keys_denied_at(u, cmd, argv, argc)) != 0) return ACL_DENIED_KEY;
-    if ((*pos = channels_denied_at(u, cmd, argv, argc)) != 0) return ACL_DENIED_CHANNEL;
-    return ACL_OK;
+    *pos = worst_pos;
+    return worst;
 }
 
 /* ---- ACL LOG ---- */
@@ -1742,13 +1937,22 @@ static void log_denial(const struct client *who, const struct acl_user *u, enum 
     log_add(who, r, context, object, user_slice(u));
 }
 
-bool acl_check_or_reply(struct client *c, const struct command *cmd)
+/* Checks the client's arguments against its user; a denial is logged
+ * under `context`. */
+static enum acl_result check_client(struct client *c, const struct command *cmd,
+                                    const char *context)
 {
     const struct acl_user *u = client_user(c);
     int pos;
     enum acl_result r = check_all(u, cmd, c->argv, c->argc, &pos);
+    if (r != ACL_OK) log_denial(c, u, r, context, cmd, c->argv, pos);
+    return r;
+}
+
+bool acl_check_or_reply(struct client *c, const struct command *cmd)
+{
+    enum acl_result r = check_client(c, cmd, (c->flags & CLIENT_MULTI) ? "multi" : "toplevel");
     if (r == ACL_OK) return true;
-    log_denial(c, u, r, (c->flags & CLIENT_MULTI) ? "multi" : "toplevel", cmd, c->argv, pos);
     char msg[256], full[128];
     if (r == ACL_DENIED_CMD) {
         snprintf(msg, sizeof(msg), "NOPERM this user has no permissions to run the '%s' command",
@@ -1908,14 +2112,30 @@ static bool load_config_users(void)
         } else {
             rule_apply(u, "reset", 5);
         }
-        for (int j = 1; j < line->argc; j++) {
-            enum rule_error e = rule_apply(u, line->argv[j], strlen(line->argv[j]));
+        int nrules = line->argc - 1, merged_count = 0, open_at = 0;
+        size_t *lens = em_malloc((size_t)(nrules > 0 ? nrules : 1) * sizeof(*lens));
+        for (int j = 0; j < nrules; j++)
+            lens[j] = strlen(line->argv[1 + j]);
+        struct merged *rules = merge_selector_args((const char *const *)line->argv + 1, lens,
+                                                   nrules, &merged_count, &open_at);
+        em_free(lens);
+        if (rules == NULL) {
+            /* Redis 7.0.15 stops with "Error in user declaration" too, but
+             * names the wrong word and a stale error text. */
+            log_warn("Error in user declaration '%s': Unmatched parenthesis in acl selector",
+                     line->argv[1 + open_at]);
+            return false;
+        }
+        for (int j = 0; j < merged_count; j++) {
+            enum rule_error e = rule_apply(u, rules[j].p, rules[j].len);
             if (e != RULE_OK) {
-                log_warn("Error loading ACL rule '%s' for the user named '%s': %s", line->argv[j],
+                log_warn("Error loading ACL rule '%s' for the user named '%s': %s", rules[j].p,
                          name, rule_error_text(e));
+                merged_free(rules, merged_count);
                 return false;
             }
         }
+        merged_free(rules, merged_count);
         user_refresh(u);
         if (!(u->flags & USER_ON)) {
             log_notice("The user '%s' is disabled (there is no 'on' modifier in the user "
@@ -2016,17 +2236,35 @@ static void acl_setuser(struct client *c)
         reply_error(c, "ERR Usernames can't contain spaces or null characters");
         return;
     }
+    int nrules = c->argc - 3, merged_count = 0, open_at = 0;
+    const char **args = em_malloc((size_t)(nrules > 0 ? nrules : 1) * sizeof(*args));
+    size_t *lens = em_malloc((size_t)(nrules > 0 ? nrules : 1) * sizeof(*lens));
+    for (int j = 0; j < nrules; j++) {
+        args[j] = c->argv[3 + j].ptr;
+        lens[j] = c->argv[3 + j].len;
+    }
+    struct merged *rules = merge_selector_args(args, lens, nrules, &merged_count, &open_at);
+    em_free(args);
+    em_free(lens);
+    if (rules == NULL) {
+        struct slice at = c->argv[3 + open_at];
+        reply_error_fmt(c, "ERR Unmatched parenthesis in acl selector starting at '%.*s'.",
+                        (int)at.len, at.ptr);
+        return;
+    }
     struct acl_user *u = user_find(name.ptr, name.len);
     struct acl_user *work = u != NULL ? user_copy(u) : user_create(name.ptr, name.len);
-    for (int j = 3; j < c->argc; j++) {
-        enum rule_error e = rule_apply(work, c->argv[j].ptr, c->argv[j].len);
+    for (int j = 0; j < merged_count; j++) {
+        enum rule_error e = rule_apply(work, rules[j].p, rules[j].len);
         if (e != RULE_OK) {
-            reply_error_fmt(c, "ERR Error in ACL SETUSER modifier '%.*s': %s", (int)c->argv[j].len,
-                            c->argv[j].ptr, rule_error_text(e));
+            reply_error_fmt(c, "ERR Error in ACL SETUSER modifier '%.*s': %s", (int)rules[j].len,
+                            rules[j].p, rule_error_text(e));
             user_destroy(work);
+            merged_free(rules, merged_count);
             return;
         }
     }
+    merged_free(rules, merged_count);
     user_refresh(work);
     if (u != NULL) {
         user_take(u, work);
@@ -2129,10 +2367,21 @@ static void load_line(char *line, const char *path, int linenum, struct text *er
         return;
     }
     struct acl_user *u = user_create(argv[1], strlen(argv[1]));
+    size_t lens[1024];
+    for (int j = 2; j < argc; j++)
+        lens[j] = strlen(argv[j]);
+    int merged_count = 0, open_at;
+    struct merged *rules = merge_selector_args((const char *const *)argv + 2, lens + 2, argc - 2,
+                                               &merged_count, &open_at);
+    if (rules == NULL) {
+        /* No space after this one, as in Redis 7.0.15 (which crashes when
+         * rules precede the "(": it then indexes the NULL list it got). */
+        errors_add(errors, "%s:%d: Unmatched parenthesis in selector definition.", path, linenum);
+    }
     bool reported = false;
-    for (int j = 2; j < argc; j++) {
-        char *op = argv[j];
-        size_t n = strlen(op);
+    for (int j = 0; j < merged_count; j++) {
+        char *op = rules[j].p;
+        size_t n = rules[j].len;
         while (n > 0 && strchr("\t\r\n", op[n - 1]) != NULL)
             n--;
         while (n > 0 && strchr("\t\r\n", *op) != NULL) {
@@ -2148,6 +2397,7 @@ static void load_line(char *line, const char *path, int linenum, struct text *er
             reported = true;
         }
     }
+    if (rules != NULL) merged_free(rules, merged_count);
     user_refresh(u);
     user_insert(u);
 }
@@ -2318,8 +2568,48 @@ static void acl_save(struct client *c)
     reply_ok(c);
 }
 
-/* ACL GETUSER username: a map of flags, passwords, commands, keys,
- * channels and (empty) selectors; null if there is no such user. */
+/* Redis's aclAddReplySelectorDescription: three map fields, "commands",
+ * "keys" and "channels", for ACL GETUSER. */
+static void reply_selector_fields(struct client *c, const struct acl_selector *s)
+{
+    struct text t = {0};
+    reply_bulk_cstr(c, "commands");
+    text_cstr(&t, "");
+    describe_commands(s, &t);
+    reply_bulk(c, t.p, t.len);
+    t.len = 0;
+
+    reply_bulk_cstr(c, "keys");
+    text_cstr(&t, "");
+    if (s->flags & SEL_ALLKEYS) {
+        text_cstr(&t, "~*");
+    } else {
+        for (int i = 0; i < s->nkeys; i++) {
+            if (i > 0) text_cstr(&t, " ");
+            describe_key_pattern(&s->keys[i], &t);
+        }
+    }
+    reply_bulk(c, t.p, t.len);
+    t.len = 0;
+
+    reply_bulk_cstr(c, "channels");
+    text_cstr(&t, "");
+    if (s->flags & SEL_ALLCHANNELS) {
+        text_cstr(&t, "&*");
+    } else {
+        for (int i = 0; i < s->nchannels; i++) {
+            if (i > 0) text_cstr(&t, " ");
+            text_cstr(&t, "&");
+            text_add(&t, s->channels[i].text, s->channels[i].len);
+        }
+    }
+    reply_bulk(c, t.p, t.len);
+    em_free(t.p);
+}
+
+/* ACL GETUSER username: a map of flags, passwords, the root selector's
+ * commands, keys and channels, and "selectors": the others, a map each;
+ * null if there is no such user. */
 static void acl_getuser(struct client *c)
 {
     sync_requirepass();
@@ -2350,41 +2640,14 @@ static void acl_getuser(struct client *c)
     for (int i = 0; i < np; i++)
         reply_bulk(c, pass[i], 64);
 
-    reply_bulk_cstr(c, "commands");
-    text_cstr(&t, "");
-    describe_commands(u, &t);
-    reply_bulk(c, t.p, t.len);
-    t.len = 0;
-
-    reply_bulk_cstr(c, "keys");
-    text_cstr(&t, "");
-    if (u->flags & USER_ALLKEYS) {
-        text_cstr(&t, "~*");
-    } else {
-        for (int i = 0; i < u->nkeys; i++) {
-            if (i > 0) text_cstr(&t, " ");
-            describe_key_pattern(&u->keys[i], &t);
-        }
-    }
-    reply_bulk(c, t.p, t.len);
-    t.len = 0;
-
-    reply_bulk_cstr(c, "channels");
-    text_cstr(&t, "");
-    if (u->flags & USER_ALLCHANNELS) {
-        text_cstr(&t, "&*");
-    } else {
-        for (int i = 0; i < u->nchannels; i++) {
-            if (i > 0) text_cstr(&t, " ");
-            text_cstr(&t, "&");
-            text_add(&t, u->channels[i].text, u->channels[i].len);
-        }
-    }
-    reply_bulk(c, t.p, t.len);
     em_free(t.p);
-
+    reply_selector_fields(c, &u->root); /* at the top level too, as in Redis */
     reply_bulk_cstr(c, "selectors");
-    reply_empty_array(c);
+    reply_array_len(c, u->nselectors);
+    for (int i = 0; i < u->nselectors; i++) {
+        reply_map_len(c, 3);
+        reply_selector_fields(c, &u->selectors[i]);
+    }
 }
 
 /* ACL LIST: "user <name> <rules>" per user, by name. */

@@ -23,7 +23,12 @@
  * `user` lines of the config file are applied at start-up (a bad rule stops
  * it) and written back by CONFIG REWRITE.
  *
- * Not implemented: selectors "(...)". */
+ * Selectors (Redis 7.0): besides its root permissions, a user may have
+ * others in parentheses, ACL SETUSER alice on nopass ~a:* +get
+ * "(~b:* +set)"; a command is allowed if the root or any one selector
+ * allows all of it (command, keys and channels). clearselectors drops them.
+ * Rules split at spaces (aclfile, redis.conf, separate SETUSER arguments)
+ * are joined back from "(" to ")". */
 #ifndef EMBER_ACL_H
 #define EMBER_ACL_H
 
