@@ -1973,6 +1973,22 @@ bool acl_check_or_reply(struct client *c, const struct command *cmd)
     return false;
 }
 
+bool acl_exec_check_or_reply(struct client *c, const struct command *cmd)
+{
+    enum acl_result r = check_client(c, cmd, "multi");
+    if (r == ACL_OK) return true;
+    const char *reason = r == ACL_DENIED_CMD ? "no permission to execute the command or subcommand"
+                         : r == ACL_DENIED_KEY ? "no permission to touch the specified keys"
+                                               : "no permission to access one of the channels "
+                                                 "used as arguments";
+    reply_error_fmt(c,
+                    "NOPERM ACLs rules changed between the moment the transaction was accumulated "
+                    "and the EXEC call. This command is no longer allowed for the following "
+                    "reason: %s",
+                    reason);
+    return false;
+}
+
 const char *acl_script_check(struct client *caller, const struct command *cmd,
                              const struct slice *argv, int argc)
 {

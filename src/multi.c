@@ -7,6 +7,7 @@
  * watches anything, the touch hook returns at once. */
 #include "ember/multi.h"
 
+#include "ember/acl.h"
 #include "ember/client.h"
 #include "ember/cluster.h"
 #include "ember/command.h"
@@ -332,7 +333,9 @@ static void cmd_exec(struct client *c)
         c->argc = cmds[i].argc;
         c->argv = cmds[i].argv;
         c->flags |= CLIENT_MULTI; /* blocking commands must not block inside EXEC */
-        command_call(c, cmds[i].cmd);
+        /* Redis 7.0 checks permissions again here: they may have changed
+         * since the command was queued (ACL SETUSER from another client). */
+        if (!acl_enforced || acl_exec_check_or_reply(c, cmds[i].cmd)) command_call(c, cmds[i].cmd);
         c->flags &= ~(unsigned)CLIENT_MULTI;
         for (int j = 0; j < cmds[i].argc; j++)
             em_free((char *)cmds[i].argv[j].ptr);

@@ -72,6 +72,13 @@ const char *acl_client_user(const struct client *c);
  * the command, a key or a channel, and returns false. */
 bool acl_check_or_reply(struct client *c, const struct command *cmd);
 
+/* EXEC, before each queued command: Redis 7.0 checks it again, as the
+ * user's permissions may have changed since it was queued (ACL SETUSER from
+ * another connection). True if still allowed; otherwise logs the denial
+ * (context "multi") and replies, in the command's place in EXEC's array,
+ * Redis's "NOPERM ACLs rules changed between ..." error. */
+bool acl_exec_check_or_reply(struct client *c, const struct command *cmd);
+
 /* redis.call/pcall: NULL if the user of `caller` (the client running the
  * script) may run `cmd` with argv[0..argc); else logs the denial (context
  * "lua") and returns Redis's script error text (static). */
