@@ -12,9 +12,19 @@
  *
  *   name, on/off, nopass, sanitize flags
  *   passwords     SHA-256 hex digests, in the order they were added
+ *   root          a selector: the permissions given outside parentheses
+ *   selectors     more of them, one per "(...)" rule, in the order added
+ *
+ * A selector (Redis's aclSelector):
+ *
  *   keys          allkeys, or patterns each with R/W permissions (~ = RW)
  *   channels      allchannels, or patterns
  *   commands      bitmap over the table + "all commands, future ones too"
+ *
+ * A command is allowed if one selector, the root or another, allows the
+ * command and all its keys and channels (Redis's
+ * ACLCheckAllUserCommandPerm). A user with a selector that allows
+ * everything is "unrestricted": while every user is, checks are skipped.
  *
  * Users live in an array sorted by name (ACL USERS and ACL LIST print in
  * that order). Which user a client acts as is kept here, keyed by client id
