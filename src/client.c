@@ -78,86 +78,124 @@ char *client_read_buffer_own(struct client *c, size_t *len)
     return c->qbuf + c->qlen;
 }
 
-/* Look-ahead over a pipelined batch. A lookup's two cache misses (bucket
- * slot, then node) cost more than the rest of a GET, and in a batch the
- * keys of the next commands are already in the buffer: while command i
+/* Frames are parsed in one pass each (resp_parse_plain) into a small ring,
+ * ahead of the command that runs. Over a large keyspace the ring also holds
+ * the next LOOKAHEAD commands of a pipelined batch: a lookup's two cache
+ * misses (bucket slot, then node) cost more than the rest of a GET, and the
+ * keys of the next commands are already in the buffer, so while command i
  * runs, the bucket of command i + 2 and the node of command i + 1 are on
  * their way. Each key is hashed once; the hash reaches db_find() through
- * the keyspace's hint while its command runs. */
+ * the keyspace's hint while its command runs. Frames the fast parser
+ * declines (inline, partial, unusual or over a limit) go through
+ * resp_parse(), which keeps the state of a frame split across reads. */
 #define LOOKAHEAD 2
 /* Below this many buckets the table and its nodes mostly sit in the CPU's
- * caches, and peeking (about 150 instructions a command) would cost more
- * than the misses it hides. */
+ * caches, and hashing ahead would cost more than the misses it hides. */
 #define LOOKAHEAD_MIN_BUCKETS 32768
+/* Wider frames (MSET of many keys, say) take resp_parse()'s path. */
+#define FRAME_MAX_ARGS 16
 
-struct lookahead {
-    size_t next; /* offset of the first frame not yet peeked */
-    int n;       /* frames peeked and not yet executed, oldest first */
-    struct {
-        size_t at; /* the frame's offset */
-        struct key_hint key;
-    } q[LOOKAHEAD];
+struct frame {
+    size_t len; /* bytes */
+    int argc;
+    struct key_hint key; /* argv[1] and its hash (ptr NULL: none or not hashed) */
+    struct slice argv[FRAME_MAX_ARGS];
 };
 
-/* Called with the frame at buf[start..pos) parsed and about to run. */
-static void look_ahead(struct client *c, struct lookahead *la, const char *buf, size_t start,
-                       size_t pos, size_t len)
+/* The frame running now plus up to LOOKAHEAD parsed after it. */
+struct frame_ring {
+    struct frame f[LOOKAHEAD + 1];
+    int head, n;        /* n frames from f[head], the first one the oldest */
+    size_t next;        /* offset of the first byte not yet in the ring */
+    bool ahead;         /* hash and prefetch the keys of queued frames */
+    bool authenticated; /* the limits the queued frames were parsed under */
+    long long max_bulk_len;
+};
+
+/* Parses frames at r->next into the ring until it holds `want`; false when
+ * the bytes there are not a complete plain frame. */
+static bool ring_fill(struct client *c, struct frame_ring *r, const char *buf, size_t len, int want)
 {
-    struct keyspace *ks = c->db->ks;
-    if (la->n > 0 && la->q[0].at == start) {
-        if (c->argc >= 2 && la->q[0].key.ptr == c->argv[1].ptr) ks->hint = la->q[0].key;
-        la->q[0] = la->q[1];
-        la->n--;
-    } else if (la->n > 0 || la->next < pos) {
-        la->n = 0; /* out of step (an empty frame): start over from here */
-        la->next = pos;
-    }
-    if (la->n > 0 && la->q[0].key.ptr != NULL) db_prefetch_node(c->db, la->q[0].key.hash);
-    while (la->n < LOOKAHEAD && la->next < len) {
-        size_t frame;
-        struct slice key;
-        if (!resp_peek_key(buf + la->next, len - la->next, &frame, &key)) {
-            la->next = len; /* incomplete or unusual: no more look-ahead here */
-            break;
+    while (r->n < want && r->next < len) {
+        struct frame *f = &r->f[(r->head + r->n) % (LOOKAHEAD + 1)];
+        f->len = resp_parse_plain(&c->limits, buf + r->next, len - r->next, f->argv, FRAME_MAX_ARGS,
+                                  &f->argc);
+        if (f->len == 0) return false;
+        f->key.ptr = NULL;
+        if (r->ahead && f->argc >= 2) {
+            f->key = (struct key_hint){f->argv[1].ptr, f->argv[1].len, 0};
+            f->key.hash = dict_hash(f->key.ptr, f->key.len);
+            db_prefetch_bucket(c->db, f->key.hash);
         }
-        struct key_hint *h = &la->q[la->n].key;
-        *h = (struct key_hint){key.ptr, key.len, 0};
-        if (key.ptr != NULL) {
-            h->hash = dict_hash(key.ptr, key.len);
-            db_prefetch_bucket(c->db, h->hash);
-        }
-        la->q[la->n++].at = la->next;
-        la->next += frame;
+        r->next += f->len;
+        r->n++;
     }
+    return r->n >= want;
 }
 
 /* Executes every complete frame in buf[0..len); returns the bytes used. */
 static size_t process_input(struct client *c, const char *buf, size_t len)
 {
-    struct lookahead la = {0};
-    bool ahead = c->db->dict.t[0].size >= LOOKAHEAD_MIN_BUCKETS;
+    struct frame_ring r;
+    r.head = r.n = 0;
+    r.next = 0;
+    r.ahead = c->db->dict.t[0].size >= LOOKAHEAD_MIN_BUCKETS;
+    r.authenticated = c->limits.authenticated;
+    r.max_bulk_len = c->limits.max_bulk_len;
     size_t pos = 0;
     while (pos < len &&
            !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED))) {
-        size_t consumed = 0;
-        int rc = resp_parse(&c->parser, buf + pos, len - pos, &consumed);
-        if (rc == RESP_INCOMPLETE) break;
-        if (rc == RESP_ERR) {
-            reply_error_fmt(c, "ERR %s", c->parser.error);
-            log_verbose("Protocol error (%s) from client: id=%llu addr=%s", c->parser.error,
-                        (unsigned long long)c->id, c->addr);
-            client_close_after_reply(c);
-            return len;
+        struct frame *f = NULL;
+        if (r.n > 0 || ring_fill(c, &r, buf, len, 1)) {
+            f = &r.f[r.head];
+            r.head = (r.head + 1) % (LOOKAHEAD + 1);
+            r.n--;
+            pos += f->len;
+            /* A frame split across reads left the parser mid-frame; that
+             * frame is whole now, and parsed. */
+            if ((c->parser.pos | c->parser.scanned) != 0 || c->parser.want >= 0) {
+                resp_parser_reset(&c->parser);
+            }
+            if (f->argc == 0) continue;
+            c->argc = f->argc;
+            c->argv = f->argv;
+            if (r.ahead) {
+                if (f->key.ptr != NULL) c->db->ks->hint = f->key;
+                ring_fill(c, &r, buf, len, LOOKAHEAD);
+                if (r.n > 0 && r.f[r.head].key.ptr != NULL) {
+                    db_prefetch_node(c->db, r.f[r.head].key.hash);
+                }
+            }
+        } else {
+            size_t consumed = 0;
+            int rc = resp_parse(&c->parser, buf + pos, len - pos, &consumed);
+            if (rc == RESP_INCOMPLETE) break;
+            if (rc == RESP_ERR) {
+                reply_error_fmt(c, "ERR %s", c->parser.error);
+                log_verbose("Protocol error (%s) from client: id=%llu addr=%s", c->parser.error,
+                            (unsigned long long)c->id, c->addr);
+                client_close_after_reply(c);
+                return len;
+            }
+            pos += consumed;
+            r.next = pos;
+            if (c->parser.argc == 0) continue;
+            c->argc = c->parser.argc;
+            c->argv = c->parser.argv;
         }
-        pos += consumed;
-        if (c->parser.argc == 0) continue;
-        c->argc = c->parser.argc;
-        c->argv = c->parser.argv;
-        if (ahead) look_ahead(c, &la, buf, pos - consumed, pos, len);
         command_dispatch(c);
         c->db->ks->hint.ptr = NULL;
         c->argc = 0;
         c->argv = NULL;
+        /* AUTH, RESET or CONFIG SET changed the limits: frames queued under
+         * the old ones are parsed again under the new. */
+        if (r.n > 0 && (c->limits.authenticated != r.authenticated ||
+                        c->limits.max_bulk_len != r.max_bulk_len)) {
+            r.n = 0;
+            r.next = pos;
+        }
+        r.authenticated = c->limits.authenticated;
+        r.max_bulk_len = c->limits.max_bulk_len;
     }
     return pos;
 }

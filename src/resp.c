@@ -320,11 +320,12 @@ int resp_parse(struct resp_parser *p, const char *buf, size_t len, size_t *consu
     return parse_multibulk(p, buf, len, consumed);
 }
 
-/* resp_peek_key()'s number: digits up to a '\r' that is not the last byte,
- * at most 18 of them, no sign, no leading zero; returns the index of the '\r' or 0. Inline
- * and without fast_number()'s special cases: the look-ahead runs once per
- * pipelined command, and only needs to be right when it answers. */
-static inline size_t peek_number(const char *buf, size_t i, size_t len, long long *out)
+/* resp_parse_plain()'s number: digits up to a '\r' that is not the last
+ * byte, at most 18 of them, no sign, no leading zero; returns the index of
+ * the '\r' or 0. Inline and without fast_number()'s special cases: it runs
+ * for every argument of every pipelined command, and only needs to be right
+ * when it answers. */
+static inline size_t plain_number(const char *buf, size_t i, size_t len, long long *out)
 {
     size_t stop = i + 18 < len - 1 ? i + 18 : len - 1;
     long long v = 0;
@@ -337,25 +338,29 @@ static inline size_t peek_number(const char *buf, size_t i, size_t len, long lon
     return i;
 }
 
-bool resp_peek_key(const char *buf, size_t len, size_t *frame, struct slice *key)
+size_t resp_parse_plain(const struct resp_limits *limits, const char *buf, size_t len,
+                        struct slice *argv, int max, int *argc)
 {
-    long long argc, blen;
-    if (len < 4 || buf[0] != '*') return false;
-    size_t eol = peek_number(buf, 1, len, &argc);
-    if (eol == 0 || argc > RESP_PEEK_MAX_ARGS) return false;
-    size_t pos = eol + 2; /* peek_number leaves a byte after the \r */
-    *key = (struct slice){NULL, 0};
-    for (long long i = 0; i < argc; i++) {
-        if (pos + 4 > len || buf[pos] != '$') return false;
-        eol = peek_number(buf, pos + 1, len, &blen);
-        if (eol == 0) return false;
+    if (limits == NULL) limits = &default_limits;
+    long long n, blen;
+    if (len < 4 || buf[0] != '*') return 0;
+    size_t eol = plain_number(buf, 1, len, &n);
+    if (eol == 0 || n > max) return 0;
+    if (n > RESP_UNAUTH_MULTIBULK_MAX && !limits->authenticated) return 0;
+    long long bulk_max = limits->authenticated ? limits->max_bulk_len : RESP_UNAUTH_BULK_MAX;
+    if (bulk_max > limits->max_bulk_len) bulk_max = limits->max_bulk_len;
+    size_t pos = eol + 2; /* plain_number leaves a byte after the \r, unchecked as in Redis */
+    for (long long i = 0; i < n; i++) {
+        if (pos + 4 > len || buf[pos] != '$') return 0;
+        eol = plain_number(buf, pos + 1, len, &blen);
+        if (eol == 0 || blen > bulk_max) return 0;
         pos = eol + 2;
-        if (len - pos < (size_t)blen + 2) return false; /* blen < 10^18 */
-        if (i == 1) *key = (struct slice){buf + pos, (size_t)blen};
-        pos += (size_t)blen + 2;
+        if (len - pos < (size_t)blen + 2) return 0; /* blen < 10^18 */
+        argv[i] = (struct slice){buf + pos, (size_t)blen};
+        pos += (size_t)blen + 2; /* the two bytes after a payload go unchecked too */
     }
-    *frame = pos;
-    return true;
+    *argc = (int)n;
+    return pos;
 }
 
 /* ---- Encoders ---- */

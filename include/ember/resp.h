@@ -92,14 +92,16 @@ void resp_parser_reset(struct resp_parser *p);
  * line waits for RESP_INLINE_MAX bytes and then fails as too big. */
 int resp_parse(struct resp_parser *p, const char *buf, size_t len, size_t *consumed);
 
-/* Look-ahead for pipelines, without a parser: if buf[0..len) starts with a
- * complete multibulk frame in the plain form (counts without signs or
- * leading zeros, at most RESP_PEEK_MAX_ARGS arguments), sets *frame to its
- * length and *key to its second argument ({NULL, 0} when it has fewer than
- * two) and returns true. Anything else returns false, and the caller stops
- * looking ahead: resp_parse() alone decides what the bytes mean. */
-#define RESP_PEEK_MAX_ARGS 64
-bool resp_peek_key(const char *buf, size_t len, size_t *frame, struct slice *key);
+/* The fast path for pipelines, without parser state: if buf[0..len) starts
+ * with a complete multibulk frame in the plain form (counts without signs or
+ * leading zeros, at most `max` arguments, within `limits`; NULL means
+ * Redis's defaults), stores its arguments in argv[0..*argc) (pointing into
+ * buf) and returns the frame's length. Anything else returns 0, and the
+ * caller hands the bytes to resp_parse(), which alone decides what they
+ * mean and produces every error. Where this answers, resp_parse() would
+ * answer the same. */
+size_t resp_parse_plain(const struct resp_limits *limits, const char *buf, size_t len,
+                        struct slice *argv, int max, int *argc);
 
 /* ---- Encoders ---- */
 

@@ -1,4 +1,5 @@
-/* fuzz_resp.c: libFuzzer target for the request parser (resp_parse).
+/* fuzz_resp.c: libFuzzer target for the request parser (resp_parse and its
+ * fast path, resp_parse_plain).
  *
  * Property: what the parser makes of a byte stream does not depend on how the
  * stream is cut into reads. The same bytes are parsed twice, and each run
@@ -11,7 +12,11 @@
  *    calls again with the same frame start plus the new bytes, each time from
  *    a new place, as resp.h allows; the bytes given always end where their
  *    heap buffer ends, so ASan sees any read past them.
- * The transcripts must be byte-identical.
+ * The transcripts must be byte-identical. When bit 0 of the chunking seed is
+ * set, the chunked run does what client.c does: at each frame start it first
+ * offers the bytes to resp_parse_plain(), and only where that declines calls
+ * resp_parse() (which may be mid-frame from an earlier call; a frame the fast
+ * path took resets it). Either way the transcript must not change.
  *
  * Input layout:
  *   byte 0      flags: bit 0 unauthenticated caps, bit 1 proto-max-bulk-len
@@ -55,16 +60,16 @@ static void put_u64(struct transcript *t, uint64_t v)
 }
 
 /* Records a parsed frame; checks what resp.h promises about it. */
-static void put_frame(struct transcript *t, const struct resp_parser *p, const char *buf,
-                      size_t len, size_t consumed)
+static void put_argv(struct transcript *t, int argc, const struct slice *argv, const char *buf,
+                     size_t len, size_t consumed)
 {
     if (consumed == 0 || consumed > len) abort(); /* no progress, or past the bytes given */
-    if (p->argc < 0) abort();
+    if (argc < 0) abort();
     put(t, "F", 1);
-    put_u64(t, (uint64_t)p->argc);
+    put_u64(t, (uint64_t)argc);
     size_t total = 0;
-    for (int i = 0; i < p->argc; i++) {
-        const struct slice *a = &p->argv[i];
+    for (int i = 0; i < argc; i++) {
+        const struct slice *a = &argv[i];
         bool inside = a->ptr >= buf && a->ptr + a->len <= buf + len;
         if (buf[0] == '*' && !inside) abort(); /* multibulk arguments point into buf */
         total += a->len;
@@ -73,6 +78,14 @@ static void put_frame(struct transcript *t, const struct resp_parser *p, const c
     }
     if (buf[0] == '*' && total > consumed) abort();
 }
+
+static void put_frame(struct transcript *t, const struct resp_parser *p, const char *buf,
+                      size_t len, size_t consumed)
+{
+    put_argv(t, p->argc, p->argv, buf, len, consumed);
+}
+
+#define PLAIN_MAX 16
 
 static void put_end(struct transcript *t, int rc, const struct resp_parser *p)
 {
@@ -170,12 +183,24 @@ static void run_chunked(const char *data, size_t n, uint64_t seed, const struct 
     int rc = RESP_INCOMPLETE;
     int which = 0;
     int pieces = n > LARGE_STREAM ? PIECES_LARGE_STREAM : PIECES_SMALL_STREAM;
+    bool plain_first = seed & 1;
     while (have < n) {
         have += chunk_size(&seed, n - have, pieces--);
         for (;;) {
             size_t len = have - frame;
             const char *tail = place_tail(data + frame, len, &which);
             size_t consumed = 0;
+            if (plain_first) {
+                struct slice argv[PLAIN_MAX];
+                int argc = -1;
+                consumed = resp_parse_plain(lim, tail, len, argv, PLAIN_MAX, &argc);
+                if (consumed != 0) {
+                    resp_parser_reset(&p);
+                    put_argv(t, argc, argv, tail, len, consumed);
+                    frame += consumed;
+                    continue;
+                }
+            }
             rc = resp_parse(&p, tail, len, &consumed);
             if (rc != RESP_OK) break;
             put_frame(t, &p, tail, len, consumed);

@@ -1134,53 +1134,86 @@ static void test_fuzz_random_splits(void **state)
     }
 }
 
-/* ---- Look-ahead (resp_peek_key) ---- */
+/* ---- The fast path (resp_parse_plain) ---- */
 
-static void expect_peek(const char *in, bool ok, size_t frame, const char *key)
+#define PLAIN_MAX 16
+
+/* `key` is the frame's second argument, NULL when it has fewer than two. */
+static void expect_plain_lim(const struct resp_limits *lim, const char *in, size_t frame, int argc,
+                             const char *key)
 {
-    size_t got_frame = 0;
-    struct slice k = {"junk", 4};
-    bool got = resp_peek_key(in, strlen(in), &got_frame, &k);
-    assert_int_equal(got, ok);
-    if (!ok) return;
-    assert_int_equal(got_frame, frame);
-    if (key == NULL) {
-        assert_null(k.ptr);
-        assert_int_equal(k.len, 0);
-    } else {
-        assert_int_equal(k.len, strlen(key));
-        assert_memory_equal(k.ptr, key, k.len);
+    struct slice argv[PLAIN_MAX];
+    int got_argc = -1;
+    size_t got = resp_parse_plain(lim, in, strlen(in), argv, PLAIN_MAX, &got_argc);
+    assert_int_equal(got, frame);
+    if (frame == 0) return;
+    assert_int_equal(got_argc, argc);
+    if (key != NULL) {
+        assert_true(argc >= 2);
+        assert_int_equal(argv[1].len, strlen(key));
+        assert_memory_equal(argv[1].ptr, key, argv[1].len);
     }
 }
 
-static void test_peek_key_examples(void **state)
+static void expect_plain(const char *in, size_t frame, int argc, const char *key)
 {
-    (void)state;
-    expect_peek("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n", true, 22, "foo");
-    expect_peek("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n*1\r\n", true, 22, "foo");
-    expect_peek("*3\r\n$3\r\nSET\r\n$0\r\n\r\n$1\r\nv\r\n", true, 26, "");
-    expect_peek("*1\r\n$4\r\nPING\r\n", true, 14, NULL);
-    expect_peek("*0\r\n", true, 4, NULL);
-    /* Incomplete at every stage: no answer, the parser will wait. */
-    expect_peek("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r", false, 0, NULL);
-    expect_peek("*2\r\n$3\r\nGET\r\n$3\r\nfo", false, 0, NULL);
-    expect_peek("*2\r\n$3\r\nGET\r\n", false, 0, NULL);
-    expect_peek("*2\r\n", false, 0, NULL);
-    expect_peek("*2", false, 0, NULL);
-    expect_peek("", false, 0, NULL);
-    /* Inline requests, odd or invalid counts: left to resp_parse(). */
-    expect_peek("GET foo\r\n", false, 0, NULL);
-    expect_peek("*-1\r\n", false, 0, NULL);
-    expect_peek("*02\r\n$3\r\nGET\r\n$3\r\nfoo\r\n", false, 0, NULL);
-    expect_peek("*2\r\n$-1\r\n$3\r\nfoo\r\n", false, 0, NULL);
-    expect_peek("*2\r\n:3\r\nGET\r\n$3\r\nfoo\r\n", false, 0, NULL);
-    expect_peek("*2\r\n$99999999999999999999\r\nGET\r\n", false, 0, NULL);
-    expect_peek("*65\r\n$3\r\nGET\r\n", false, 0, NULL); /* > RESP_PEEK_MAX_ARGS */
+    expect_plain_lim(NULL, in, frame, argc, key);
 }
 
-/* Wherever the look-ahead answers, it agrees with the parser: the same
- * frame length and, as the key, the frame's second argument. */
-static void test_peek_key_agrees_with_parser(void **state)
+static void test_plain_examples(void **state)
+{
+    (void)state;
+    expect_plain("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n", 22, 2, "foo");
+    expect_plain("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n*1\r\n", 22, 2, "foo");
+    expect_plain("*3\r\n$3\r\nSET\r\n$0\r\n\r\n$1\r\nv\r\n", 26, 3, "");
+    expect_plain("*1\r\n$4\r\nPING\r\n", 14, 1, NULL);
+    expect_plain("*0\r\n", 4, 0, NULL);
+    /* Redis's quirks: the byte after a count's \r and the two after a
+     * payload are not checked. */
+    expect_plain("*1\rx$4\r\nPINGxy", 14, 1, NULL);
+    /* Incomplete at every stage: no answer, resp_parse() will wait. */
+    expect_plain("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r", 0, 0, NULL);
+    expect_plain("*2\r\n$3\r\nGET\r\n$3\r\nfo", 0, 0, NULL);
+    expect_plain("*2\r\n$3\r\nGET\r\n", 0, 0, NULL);
+    expect_plain("*2\r\n", 0, 0, NULL);
+    expect_plain("*2", 0, 0, NULL);
+    expect_plain("", 0, 0, NULL);
+    /* Inline requests, odd or invalid counts: left to resp_parse(). */
+    expect_plain("GET foo\r\n", 0, 0, NULL);
+    expect_plain("*-1\r\n", 0, 0, NULL);
+    expect_plain("*02\r\n$3\r\nGET\r\n$3\r\nfoo\r\n", 0, 0, NULL);
+    expect_plain("*2\r\n$-1\r\n$3\r\nfoo\r\n", 0, 0, NULL);
+    expect_plain("*2\r\n:3\r\nGET\r\n$3\r\nfoo\r\n", 0, 0, NULL);
+    expect_plain("*2\r\n$99999999999999999999\r\nGET\r\n", 0, 0, NULL);
+    expect_plain("*17\r\n$3\r\nGET\r\n", 0, 0, NULL); /* wider than argv */
+}
+
+/* Over a limit the fast path declines, so resp_parse() gives the error. */
+static void test_plain_limits(void **state)
+{
+    (void)state;
+    const char *eleven = "*11\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n"
+                         "$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n";
+    struct resp_limits unauth = {512LL * 1024 * 1024, false};
+    expect_plain_lim(NULL, eleven, strlen(eleven), 11, "a");
+    expect_plain_lim(&unauth, eleven, 0, 0, NULL);
+    struct resp_limits small = {3, true};
+    expect_plain_lim(&small, "*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n", 22, 2, "foo");
+    expect_plain_lim(&small, "*2\r\n$3\r\nGET\r\n$4\r\nfoo1\r\n", 0, 0, NULL);
+    struct dbuf big = {0};
+    db_str(&big, "*2\r\n$3\r\nSET\r\n$16385\r\n");
+    db_fill(&big, 'k', 16385);
+    db_str(&big, "\r\n");
+    struct slice argv[PLAIN_MAX];
+    int argc;
+    assert_int_equal(resp_parse_plain(&unauth, big.p, big.len, argv, PLAIN_MAX, &argc), 0);
+    assert_int_equal(resp_parse_plain(NULL, big.p, big.len, argv, PLAIN_MAX, &argc), big.len);
+    db_done(&big);
+}
+
+/* Wherever the fast path answers, it agrees with the parser: the same
+ * frame length and the same arguments, at the same addresses. */
+static void test_plain_agrees_with_parser(void **state)
 {
     (void)state;
     test_rng_state = 20261125;
@@ -1190,20 +1223,20 @@ static void test_peek_key_agrees_with_parser(void **state)
         random_frame(&in, &want);
         random_frame(&in, &want); /* a following frame must not matter */
         size_t cut = test_below(in.len + 1);
-        size_t frame;
-        struct slice key;
-        if (resp_peek_key(in.p, cut, &frame, &key)) {
+        struct slice argv[PLAIN_MAX];
+        int argc = -1;
+        size_t frame = resp_parse_plain(&lim_default, in.p, cut, argv, PLAIN_MAX, &argc);
+        if (frame != 0) {
             answered++;
             struct resp_parser p;
             resp_parser_init(&p, &lim_default);
             size_t consumed = 0;
             assert_int_equal(resp_parse(&p, in.p, cut, &consumed), RESP_OK);
             assert_int_equal(consumed, frame);
-            if (p.argc >= 2) {
-                assert_ptr_equal(key.ptr, p.argv[1].ptr);
-                assert_int_equal(key.len, p.argv[1].len);
-            } else {
-                assert_null(key.ptr);
+            assert_int_equal(p.argc, argc);
+            for (int i = 0; i < argc; i++) {
+                assert_ptr_equal(argv[i].ptr, p.argv[i].ptr);
+                assert_int_equal(argv[i].len, p.argv[i].len);
             }
             resp_parser_deinit(&p);
         }
@@ -1217,8 +1250,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_header),
-        cmocka_unit_test(test_peek_key_examples),
-        cmocka_unit_test(test_peek_key_agrees_with_parser),
+        cmocka_unit_test(test_plain_examples),
+        cmocka_unit_test(test_plain_limits),
+        cmocka_unit_test(test_plain_agrees_with_parser),
         cmocka_unit_test(test_encode_header_round_trip),
         cmocka_unit_test(test_multibulk_simple),
         cmocka_unit_test(test_every_prefix_incomplete),
