@@ -44,14 +44,31 @@ static struct command *const families[] = {
 static struct command *index_slots[INDEX_SIZE];
 static int total_commands;
 
+/* ASCII only, inline: a command name is looked up on every request, and
+ * tolower()/strncasecmp() go through the locale tables. */
+static inline unsigned char ascii_lower(char ch)
+{
+    unsigned char u = (unsigned char)ch;
+    return (unsigned)(u - 'A') < 26u ? (unsigned char)(u | 0x20) : u;
+}
+
 static uint64_t name_hash(const char *p, size_t len)
 {
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < len; i++) {
-        h ^= (uint64_t)(unsigned char)tolower((unsigned char)p[i]);
+        h ^= ascii_lower(p[i]);
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+/* `name` is a table's name, in lower case. */
+static bool name_is(const char *name, const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] == '\0' || (unsigned char)name[i] != ascii_lower(p[i])) return false;
+    }
+    return name[len] == '\0';
 }
 
 void command_setup(void)
@@ -80,9 +97,7 @@ struct command *command_lookup(struct slice name)
     if (name.len == 0 || name.len > 64) return NULL;
     size_t i = name_hash(name.ptr, name.len) & (INDEX_SIZE - 1);
     for (struct command *cmd; (cmd = index_slots[i]) != NULL; i = (i + 1) & (INDEX_SIZE - 1)) {
-        if (strncasecmp(cmd->name, name.ptr, name.len) == 0 && cmd->name[name.len] == '\0') {
-            return cmd;
-        }
+        if (name_is(cmd->name, name.ptr, name.len)) return cmd;
     }
     return NULL;
 }
