@@ -1093,6 +1093,14 @@ static struct acl_user *client_user(const struct client *c)
     return b != NULL && b->user != NULL ? b->user : default_user;
 }
 
+/* The user whose permissions a command needs: none for the server's own
+ * clients (the AOF loader, as Redis's fake client with a NULL user), which
+ * may run everything the file holds whatever the default user may. */
+static const struct acl_user *checked_user(const struct client *c)
+{
+    return (c->flags & CLIENT_INTERNAL) ? NULL : client_user(c);
+}
+
 void acl_client_reset(struct client *c)
 {
     binding_clear(c->id);
@@ -1813,7 +1821,7 @@ static enum acl_result check_all(const struct acl_user *u, const struct command 
                                  const struct slice *argv, int argc, int *pos)
 {
     *pos = 0;
-    if (u->unrestricted) return ACL_OK;
+    if (u == NULL || u->unrestricted) return ACL_OK; /* NULL: a server-made client */
     enum acl_result worst = ACL_DENIED_CMD;
     int worst_pos = 0;
     for (int i = -1; i < u->nselectors; i++) {
@@ -1952,7 +1960,7 @@ static void log_denial(const struct client *who, const struct acl_user *u, enum 
 static enum acl_result check_client(struct client *c, const struct command *cmd,
                                     const char *context)
 {
-    const struct acl_user *u = client_user(c);
+    const struct acl_user *u = checked_user(c);
     int pos;
     enum acl_result r = check_all(u, cmd, c->argv, c->argc, &pos);
     if (r != ACL_OK) log_denial(c, u, r, context, cmd, c->argv, pos);
@@ -2002,7 +2010,7 @@ bool acl_exec_check_or_reply(struct client *c, const struct command *cmd)
 const char *acl_script_check(struct client *caller, const struct command *cmd,
                              const struct slice *argv, int argc)
 {
-    const struct acl_user *u = client_user(caller);
+    const struct acl_user *u = checked_user(caller);
     int pos;
     enum acl_result r = check_all(u, cmd, argv, argc, &pos);
     if (r == ACL_OK) return NULL;
@@ -2025,7 +2033,7 @@ bool acl_allowed(const struct client *caller, const struct command *cmd, const s
                  int argc)
 {
     int pos;
-    return check_all(client_user(caller), cmd, argv, argc, &pos) == ACL_OK;
+    return check_all(checked_user(caller), cmd, argv, argc, &pos) == ACL_OK;
 }
 
 int acl_command_categories(const char *fullname, const char **out, int max)

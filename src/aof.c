@@ -1240,7 +1240,7 @@ static int load_all(void)
     int total = (aof.mf.base ? 1 : 0) + aof.mf.incr_count;
     aof.loading = true;
     load_client = client_create();
-    load_client->flags |= CLIENT_PENDING_WRITE | CLIENT_AUTHENTICATED;
+    load_client->flags |= CLIENT_PENDING_WRITE | CLIENT_AUTHENTICATED | CLIENT_INTERNAL;
     int rc = LOAD_OK, idx = 0;
     long long start = clock_mono_us();
     if (aof.mf.base) {

@@ -46,10 +46,11 @@ enum client_flag {
     CLIENT_REPLY_SKIP_NEXT = 1 << 6,   /* CLIENT REPLY SKIP: set for the next command */
     CLIENT_REPLY_SKIP = 1 << 7,        /* this command's replies are dropped */
     CLIENT_AUTHENTICATED = 1 << 8,
-    CLIENT_BLOCKED = 1 << 9,  /* waiting on keys (blocking.h) */
-    CLIENT_REEXEC = 1 << 10,  /* re-executing the command it blocked on */
-    CLIENT_MULTI = 1 << 11,   /* inside MULTI: commands are queued, never block */
-    CLIENT_MONITOR = 1 << 12, /* MONITOR: receives every command executed */
+    CLIENT_BLOCKED = 1 << 9,   /* waiting on keys (blocking.h) */
+    CLIENT_REEXEC = 1 << 10,   /* re-executing the command it blocked on */
+    CLIENT_MULTI = 1 << 11,    /* inside MULTI: commands are queued, never block */
+    CLIENT_MONITOR = 1 << 12,  /* MONITOR: receives every command executed */
+    CLIENT_INTERNAL = 1 << 13, /* the server's own (AOF loader): no user, no ACL checks */
 };
 
 struct client {

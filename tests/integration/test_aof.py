@@ -1091,3 +1091,28 @@ def test_restore_is_logged_with_an_absolute_ttl(servers, tmp_path):
     srv.start()
     r = srv.client()
     assert 90 < r.ttl("a") <= 100 and r.get("a") == "value" and r.exists("c") == 0
+
+
+@pytest.mark.parametrize("flavour", ["ember", "redis"])
+def test_restricted_default_user_does_not_filter_the_replay(servers, tmp_path, flavour):
+    """The loader is the server's own client: it replays every write in the
+    file, whatever the default user may now touch (Redis's fake client has no
+    user, so its ACL checks pass)."""
+    if flavour == "redis" and not redis_available():
+        pytest.skip("redis-server not installed")  # the ember run still counts
+    binary = ember_binary() if flavour == "ember" else REDIS_SERVER
+    args = ["--appendonly", "yes", "--save", ""]
+    srv = start(servers, Server(flavour, binary, args, tmp_path))
+    c = srv.client()
+    c.set("a", "1")
+    c.set("b", "2")
+    c.rpush("list", "x")
+    assert srv.stop() == 0
+    servers.remove(srv)
+    restricted = ["--user", "default", "on", "nopass", "~a", "&*", "+@all"]
+    srv = start(servers, Server(flavour, binary, args + restricted, tmp_path))
+    c = srv.client()
+    assert c.dbsize() == 3
+    assert c.get("a") == "1"
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        c.get("b")
