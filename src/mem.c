@@ -75,6 +75,15 @@ size_t mem_usable_size(const void *ptr)
 #endif
 }
 
+size_t mem_size_class(size_t size)
+{
+#ifdef EMBER_JEMALLOC
+    return nallocx(size, 0);
+#else
+    return size;
+#endif
+}
+
 #ifdef EMBER_JEMALLOC
 static size_t read_stat(const char *name)
 {

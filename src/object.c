@@ -88,6 +88,29 @@ struct dict_node *obj_create_string(struct slice key, struct slice val, long lon
     return o;
 }
 
+bool obj_overwrite_string(struct dict_node *o, struct slice val, long long expire)
+{
+    if (obj_type(o) != OBJ_STRING || (expire >= 0) != obj_has_ttl(o)) return false;
+    long long v;
+    bool is_int = looks_like_int(val, &v);
+    size_t vsize = is_int ? 8 : strlen_prefix_size(val.len) + val.len;
+    size_t size = (size_t)(obj_value(o) - (const uint8_t *)o) + vsize;
+    if (mem_size_class(size) != mem_usable_size(o)) return false;
+    enum obj_enc enc = is_int                      ? OBJ_ENC_INT
+                       : val.len <= OBJ_EMBSTR_MAX ? OBJ_ENC_EMBSTR
+                                                   : OBJ_ENC_RAW;
+    obj_set_enc(o, enc);
+    if (expire >= 0) memcpy(dict_node_payload(o), &expire, 8);
+    uint8_t *p = obj_value(o);
+    if (is_int) {
+        memcpy(p, &v, 8);
+    } else {
+        p = write_strlen(p, val.len, false);
+        if (val.len > 0) memmove(p, val.ptr, val.len); /* val may be o's own bytes */
+    }
+    return true;
+}
+
 struct dict_node *obj_create_raw(struct slice key, struct slice val, size_t spare, long long expire)
 {
     uint8_t *p;

@@ -353,11 +353,10 @@ static void set_generic(struct client *c, unsigned flags, int val_arg, int expir
         return;
     }
     if (old != NULL && (flags & SET_KEEPTTL)) when = obj_expire(old);
-    struct dict_node *o = obj_create_string(c->argv[1], c->argv[val_arg], when);
     if (old == NULL) {
-        db_insert(c->db, &ref, o);
-    } else {
-        replace_entry(c->db, &ref, old, o);
+        db_insert(c->db, &ref, obj_create_string(c->argv[1], c->argv[val_arg], when));
+    } else if (!obj_overwrite_string(old, c->argv[val_arg], when)) {
+        replace_entry(c->db, &ref, old, obj_create_string(c->argv[1], c->argv[val_arg], when));
     }
     db_touch(c->db, c->argv[1]);
     notify_string(c, "set", c->argv[1]);

@@ -19,6 +19,9 @@ char *em_strndup(const char *s, size_t len);
 
 /* Bytes the allocator really reserved for `ptr` (>= the size asked for). */
 size_t mem_usable_size(const void *ptr);
+/* What mem_usable_size() would say of a fresh block of `size` bytes (its
+ * size class; `size` itself without jemalloc). */
+size_t mem_size_class(size_t size);
 
 struct mem_stats {
     size_t allocated; /* bytes in live allocations (Redis's used_memory) */

@@ -132,6 +132,13 @@ struct dict_node *obj_with_expire(struct dict_node *o, long long expire);
  * when keep_ttl, else drops the deadline). Frees `o`; returns the new entry. */
 struct dict_node *obj_with_string(struct dict_node *o, struct slice val, bool keep_ttl);
 
+/* SET over a string entry: writes `val` and the deadline `expire` into o's
+ * own block and returns true when the entry obj_create_string() would build
+ * has the same size class as o and the same presence of a deadline (its
+ * layout); otherwise changes nothing and returns false. Keeps key and lru.
+ * Overwriting a value with one of about its size then costs no allocation. */
+bool obj_overwrite_string(struct dict_node *o, struct slice val, long long expire);
+
 /* ---- Strings ---- */
 
 /* The string value. For OBJ_ENC_INT it is formatted into `buf` (at least

@@ -578,6 +578,56 @@ static void test_cycle_covers_every_db(void **state)
     assert_int_equal(f->ks.stats.expired_keys, 100 * DB_COUNT);
 }
 
+/* SET's overwrite in place: only when the new entry would have the old
+ * one's size class and layout; the result reads as a fresh entry would. */
+static void test_overwrite_string_in_place(void **state)
+{
+    (void)state;
+    char buf[UTIL_LL_STR_SIZE];
+    struct slice key = SLICE_LIT("k");
+    struct dict_node *o = obj_create_string(key, SLICE_LIT("abc"), -1);
+    obj_set_lru(o, 12345);
+    assert_true(obj_overwrite_string(o, SLICE_LIT("xyz"), -1));
+    struct slice v = obj_string(o, buf);
+    assert_int_equal(v.len, 3);
+    assert_memory_equal(v.ptr, "xyz", 3);
+    assert_int_equal(obj_enc(o), OBJ_ENC_EMBSTR);
+    assert_int_equal(obj_lru(o), 12345);
+    assert_int_equal(obj_expire(o), -1);
+    /* An integer of the same size class becomes "int". */
+    if (obj_overwrite_string(o, SLICE_LIT("42"), -1)) {
+        assert_int_equal(obj_enc(o), OBJ_ENC_INT);
+        assert_int_equal(obj_string(o, buf).len, 2);
+        assert_memory_equal(obj_string(o, buf).ptr, "42", 2);
+    }
+    /* A deadline appearing or going changes the layout: refused, unchanged. */
+    assert_false(obj_overwrite_string(o, SLICE_LIT("abc"), T0));
+    assert_int_equal(obj_expire(o), -1);
+    obj_destroy(o);
+
+    o = obj_create_string(key, SLICE_LIT("abc"), T0);
+    assert_true(obj_overwrite_string(o, SLICE_LIT("def"), T0 + 5));
+    assert_int_equal(obj_expire(o), T0 + 5);
+    assert_memory_equal(obj_string(o, buf).ptr, "def", 3);
+    assert_false(obj_overwrite_string(o, SLICE_LIT("def"), -1));
+    /* A much longer value needs a bigger block: refused, unchanged. */
+    char big[300];
+    memset(big, 'b', sizeof(big));
+    assert_false(obj_overwrite_string(o, (struct slice){big, sizeof(big)}, T0 + 5));
+    assert_memory_equal(obj_string(o, buf).ptr, "def", 3);
+    obj_destroy(o);
+
+    /* A long raw value over one of the same length stays raw. */
+    o = obj_create_string(key, (struct slice){big, sizeof(big)}, -1);
+    big[0] = 'c';
+    assert_true(obj_overwrite_string(o, (struct slice){big, sizeof(big)}, -1));
+    assert_int_equal(obj_enc(o), OBJ_ENC_RAW);
+    v = obj_string(o, buf);
+    assert_int_equal(v.len, sizeof(big));
+    assert_memory_equal(v.ptr, big, sizeof(big));
+    obj_destroy(o);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -601,6 +651,7 @@ int main(void)
         T(test_cycle_avg_ttl),
         T(test_cycle_stale_marks_do_not_hide_keys),
         T(test_cycle_covers_every_db),
+        cmocka_unit_test(test_overwrite_string_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
