@@ -41,34 +41,74 @@ static struct command *const families[] = {
 
 #define INDEX_SIZE 1024 /* a power of two, well above the command count */
 
-static struct command *index_slots[INDEX_SIZE];
+/* A slot keys its command by the name's first 8 bytes in lower case (a
+ * little-endian word, zero-padded) and its length: most names fit, so a
+ * lookup is one hash of one word and one compare; longer names compare
+ * their tail too. */
+struct index_slot {
+    uint64_t head;
+    size_t len;
+    struct command *cmd;
+};
+
+static struct index_slot index_slots[INDEX_SIZE];
 static int total_commands;
 
-/* ASCII only, inline: a command name is looked up on every request, and
- * tolower()/strncasecmp() go through the locale tables. */
 static inline unsigned char ascii_lower(char ch)
 {
     unsigned char u = (unsigned char)ch;
     return (unsigned)(u - 'A') < 26u ? (unsigned char)(u | 0x20) : u;
 }
 
-static uint64_t name_hash(const char *p, size_t len)
+/* ASCII upper-case letters of a word's bytes to lower case, all at once
+ * (each byte's low 7 bits plus a bias set bit 7 for >= 'A' and for > 'Z';
+ * no carry crosses bytes; bytes >= 0x80 are left alone). */
+static inline uint64_t lower8(uint64_t x)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= ascii_lower(p[i]);
-        h *= 1099511628211ULL;
-    }
-    return h;
+    const uint64_t ones = 0x0101010101010101ULL;
+    uint64_t low7 = x & (0x7f * ones);
+    uint64_t ge_a = low7 + (0x80 - 'A') * ones;
+    uint64_t gt_z = low7 + (0x7f - 'Z') * ones;
+    uint64_t upper = ge_a & ~gt_z & ~x & (0x80 * ones);
+    return x | (upper >> 2);
 }
 
-/* `name` is a table's name, in lower case. */
-static bool name_is(const char *name, const char *p, size_t len)
+static inline uint64_t load32(const char *p)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (name[i] == '\0' || (unsigned char)name[i] != ascii_lower(p[i])) return false;
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The first min(len, 8) bytes of p (len >= 1) as a little-endian word,
+ * zero-padded, in lower case. Reads only p[0..len): a name may end its
+ * buffer. Short names take overlapping loads, which agree where they meet. */
+static inline uint64_t name_head(const char *p, size_t len)
+{
+    uint64_t w;
+    if (len >= 8) {
+        memcpy(&w, p, 8);
+    } else if (len >= 4) {
+        w = load32(p) | load32(p + len - 4) << (8 * (len - 4));
+    } else {
+        w = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[len / 2] << (8 * (len / 2)) |
+            (uint64_t)(unsigned char)p[len - 1] << (8 * (len - 1));
     }
-    return name[len] == '\0';
+    return lower8(w);
+}
+
+static inline size_t name_slot(uint64_t head, size_t len)
+{
+    return (size_t)(((head ^ len) * 0x9E3779B97F4A7C15ULL) >> 54) & (INDEX_SIZE - 1);
+}
+
+/* The bytes after the first 8: `name` is a table's name, in lower case. */
+static bool tail_is(const char *name, const char *p, size_t len)
+{
+    for (size_t i = 8; i < len; i++) {
+        if ((unsigned char)name[i] != ascii_lower(p[i])) return false;
+    }
+    return true;
 }
 
 void command_setup(void)
@@ -77,10 +117,12 @@ void command_setup(void)
     total_commands = 0;
     for (size_t f = 0; f < FAMILY_COUNT; f++) {
         for (struct command *cmd = families[f]; cmd->name != NULL; cmd++) {
-            size_t i = name_hash(cmd->name, strlen(cmd->name)) & (INDEX_SIZE - 1);
-            while (index_slots[i] != NULL)
+            size_t len = strlen(cmd->name);
+            uint64_t head = name_head(cmd->name, len);
+            size_t i = name_slot(head, len);
+            while (index_slots[i].cmd != NULL)
                 i = (i + 1) & (INDEX_SIZE - 1);
-            index_slots[i] = cmd;
+            index_slots[i] = (struct index_slot){head, len, cmd};
             total_commands++;
             cmd->meta = command_meta_find(cmd->name);
             for (struct command *sub = cmd->subcommands; sub != NULL && sub->name != NULL; sub++) {
@@ -95,9 +137,14 @@ void command_setup(void)
 struct command *command_lookup(struct slice name)
 {
     if (name.len == 0 || name.len > 64) return NULL;
-    size_t i = name_hash(name.ptr, name.len) & (INDEX_SIZE - 1);
-    for (struct command *cmd; (cmd = index_slots[i]) != NULL; i = (i + 1) & (INDEX_SIZE - 1)) {
-        if (name_is(cmd->name, name.ptr, name.len)) return cmd;
+    uint64_t head = name_head(name.ptr, name.len);
+    for (size_t i = name_slot(head, name.len); index_slots[i].cmd != NULL;
+         i = (i + 1) & (INDEX_SIZE - 1)) {
+        const struct index_slot *s = &index_slots[i];
+        if (s->head == head && s->len == name.len &&
+            (name.len <= 8 || tail_is(s->cmd->name, name.ptr, name.len))) {
+            return s->cmd;
+        }
     }
     return NULL;
 }

@@ -358,3 +358,31 @@ def test_many_connections(ember):
     finally:
         for c in conns:
             c.close()
+
+
+def test_command_names_match_in_any_case_and_only_themselves(ember):
+    """Every command is found whatever the case of each letter (short names
+    and the tail of long ones), and a byte that differs from a letter only
+    in bit 0x20 without being its other case matches nothing."""
+    conn = RawConn(ember.port)
+
+    def info_name(name):
+        conn.send_command("COMMAND", "INFO", name)
+        entry = conn.read_node().value[0]
+        return None if entry.value is None else entry.value[0].value
+
+    conn.send_command("COMMAND", "LIST")
+    names = [n.value.decode() for n in conn.read_node().value]
+    assert len(names) > 200
+    for i, name in enumerate(names):
+        mixed = "".join(ch.upper() if (k + i) % 2 else ch for k, ch in enumerate(name))
+        for v in (name.upper(), mixed):
+            assert info_name(v) == name.encode(), v
+        for k, ch in enumerate(name):
+            if not ch.isalpha():
+                odd = name[:k] + chr(ord(ch) ^ 0x20) + name[k + 1:]
+                assert info_name(odd) is None, odd
+    # Longer than 8 bytes: a change after the first 8 still matters.
+    assert info_name("zrangebyscorx") is None
+    assert info_name("ZRANGEBYSCORE") == b"zrangebyscore"
+    assert conn.call("zRaNgEbYsCoRe", "k", "0", "1") == b"*0\r\n"
