@@ -60,6 +60,43 @@ static void deny(const char *name, const char *sub)
     }
 }
 
+/* COMMAND and COMMAND DOCS without names reply every command's metadata, a
+ * fixed dump of ~100 KB that test_command_meta.py checks byte for byte;
+ * here they took a quarter of the run's time. With names they still run. */
+static command_proc *command_all_proc, *command_docs_proc;
+
+static void cmd_command_named(struct client *c)
+{
+    if (c->argc == 1) {
+        cmd_denied(c);
+    } else {
+        command_all_proc(c);
+    }
+}
+
+static void cmd_command_docs_named(struct client *c)
+{
+    if (c->argc == 2) {
+        cmd_denied(c);
+    } else {
+        command_docs_proc(c);
+    }
+}
+
+static void limit_command_dumps(void)
+{
+    struct command *cmd = command_lookup(SLICE_LIT("command"));
+    if (cmd == NULL) return;
+    command_all_proc = cmd->proc;
+    if (cmd->proc != NULL) cmd->proc = cmd_command_named;
+    for (struct command *s = cmd->subcommands; s != NULL && s->name != NULL; s++) {
+        if (strcmp(s->name, "docs") == 0 && s->proc != NULL) {
+            command_docs_proc = s->proc;
+            s->proc = cmd_command_docs_named;
+        }
+    }
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -81,6 +118,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     deny("save", NULL);
     deny("bgsave", NULL);
     deny("client", "pause");
+    limit_command_dumps();
     /* Scripts may loop forever by design (Redis answers BUSY until SCRIPT
      * KILL); they need a harness of their own. */
     static const char *const scripting[] = {"eval",  "evalsha",  "eval_ro", "evalsha_ro",
