@@ -90,6 +90,7 @@ extern struct command function_commands[];
 extern struct command diag_commands[];
 extern struct command cluster_commands[];
 extern struct command persist_commands[];
+extern struct command bitops_commands[];
 
 /* Builds the lookup index; call once at start-up. */
 void command_setup(void);
