@@ -35,7 +35,7 @@ static struct command *const families[] = {
     string_commands,  keys_commands,   expire_commands, list_commands,     hash_commands,
     set_commands,     zset_commands,   multi_commands,  pubsub_commands,   auth_commands,
     diag_commands,    server_commands, script_commands, function_commands, cluster_commands,
-    persist_commands, acl_commands,    aof_commands,    bitops_commands,
+    persist_commands, acl_commands,    aof_commands,    bitops_commands,   sort_commands,
 };
 #define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
 

@@ -91,6 +91,7 @@ extern struct command diag_commands[];
 extern struct command cluster_commands[];
 extern struct command persist_commands[];
 extern struct command bitops_commands[];
+extern struct command sort_commands[];
 
 /* Builds the lookup index; call once at start-up. */
 void command_setup(void);
