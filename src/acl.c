@@ -2411,6 +2411,7 @@ static void load_line(char *line, const char *path, int linenum, struct text *er
         /* No space after this one, as in Redis 7.0.15 (which crashes when
          * rules precede the "(": it then indexes the NULL list it got). */
         errors_add(errors, "%s:%d: Unmatched parenthesis in selector definition.", path, linenum);
+        merged_count = 0; /* no rules to apply; the user is still created */
     }
     bool reported = false;
     for (int j = 0; j < merged_count; j++) {

@@ -65,9 +65,10 @@ struct bytes {
     size_t len, cap;
 };
 
+/* Leaves b->p non-NULL, even for more == 0, so callers may memcpy into it. */
 static void bytes_reserve(struct bytes *b, size_t more)
 {
-    if (b->len + more <= b->cap) return;
+    if (b->p != NULL && b->len + more <= b->cap) return;
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->len + more)
         cap *= 2;
@@ -77,6 +78,7 @@ static void bytes_reserve(struct bytes *b, size_t more)
 
 static void bytes_cat(struct bytes *b, const void *p, size_t n)
 {
+    if (n == 0) return; /* p may be NULL then, and memcpy(x, NULL, 0) is undefined */
     bytes_reserve(b, n);
     memcpy(b->p + b->len, p, n);
     b->len += n;

@@ -658,18 +658,18 @@ static void reply_library(struct client *c, const struct library *lib, bool with
 static void cmd_function_list(struct client *c)
 {
     bool with_code = false;
-    const struct slice *pattern = NULL;
+    int pattern_at = 0; /* argv index of the LIBRARYNAME pattern, 0 if none */
     for (int i = 2; i < c->argc; i++) {
         if (!with_code && arg_is(c, i, "withcode")) {
             with_code = true;
             continue;
         }
-        if (pattern == NULL && arg_is(c, i, "libraryname")) {
+        if (pattern_at == 0 && arg_is(c, i, "libraryname")) {
             if (i >= c->argc - 1) {
                 reply_error(c, "ERR library name argument was not given");
                 return;
             }
-            pattern = &c->argv[++i];
+            pattern_at = ++i;
             continue;
         }
         reply_error_fmt(c, "ERR Unknown argument %.*s", (int)c->argv[i].len, c->argv[i].ptr);
@@ -678,8 +678,8 @@ static void cmd_function_list(struct client *c)
     void *h = reply_defer_len(c);
     long long n = 0;
     for (const struct library *lib = fn.libs; lib != NULL; lib = lib->next) {
-        if (pattern != NULL &&
-            !glob_match(pattern->ptr, pattern->len, lib->name, strlen(lib->name), true)) {
+        if (pattern_at != 0 && !glob_match(c->argv[pattern_at].ptr, c->argv[pattern_at].len,
+                                           lib->name, strlen(lib->name), true)) {
             continue;
         }
         reply_library(c, lib, with_code);

@@ -204,7 +204,7 @@ static struct list *settle(struct quicklist *q, int fill)
 {
     if (q->nodes > 1) return from_ql(q);
     struct listpack *lp;
-    if (q->nodes == 0) {
+    if (q->head == NULL) { /* nodes == 0 */
         lp = lp_create();
     } else if (half_full(q->head->lp, fill)) {
         lp = q->head->lp;

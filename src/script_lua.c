@@ -1343,7 +1343,7 @@ static int redis_acl_check_cmd(lua_State *L)
         return raise_error(L);
     }
     int argc = lua_gettop(L);
-    if (argc == 0) {
+    if (argc < 1) { /* lua_gettop() is never negative */
         push_error(L, "Please specify at least one argument for this redis lib call");
         return raise_error(L);
     }

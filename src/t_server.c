@@ -317,11 +317,8 @@ static void client_info(struct client *c)
 {
     char *line = client_info_string(c);
     size_t l = strlen(line);
-    char *buf = em_malloc(l + 1);
-    memcpy(buf, line, l);
-    buf[l] = '\n';
-    reply_verbatim(c, buf, l + 1, "txt");
-    em_free(buf);
+    line[l] = '\n'; /* over the terminator: the reply is length-delimited */
+    reply_verbatim(c, line, l + 1, "txt");
     em_free(line);
 }
 
@@ -1247,12 +1244,14 @@ static void commandstat_one(struct command *cmd, void *arg)
     struct sbuf *b = arg;
     char full[128];
     if (cmd->calls != 0 || cmd->rejected_calls != 0 || cmd->failed_calls != 0) {
+        /* Whole microseconds, as Redis keeps them, so usec_per_call is usec / calls. */
+        long long usec = cmd->duration_ns / 1000;
         sb_printf(b,
                   "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=%lld,"
                   "failed_calls=%lld\r\n",
-                  command_fullname(cmd, full, sizeof(full)), cmd->calls, cmd->duration_ns / 1000,
-                  cmd->calls ? (double)(cmd->duration_ns / 1000) / (double)cmd->calls : 0,
-                  cmd->rejected_calls, cmd->failed_calls);
+                  command_fullname(cmd, full, sizeof(full)), cmd->calls, usec,
+                  cmd->calls ? (double)usec / (double)cmd->calls : 0, cmd->rejected_calls,
+                  cmd->failed_calls);
     }
     for (struct command *s = cmd->subcommands; s != NULL && s->name != NULL; s++) {
         commandstat_one(s, arg);
@@ -1800,7 +1799,7 @@ static void memory_usage(struct client *c)
         return;
     }
     /* The entry plus its share of the bucket array. */
-    reply_int(c, (long long)(obj_memory(o) + sizeof(void *)));
+    reply_int(c, (long long)obj_memory(o) + (long long)sizeof(void *));
 }
 
 static void memory_doctor(struct client *c)

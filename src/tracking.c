@@ -610,7 +610,7 @@ void tracking_flush_db(struct db *db)
     for (int i = 0; i < tk.count; i++) {
         struct tracking_state *s = tk.by_id[i];
         if (!(s->flags & TRACK_ON)) continue;
-        if (s->client == tk.current && tk.depth > 0) {
+        if (tk.depth > 0 && s->client == tk.current) {
             pending_add((struct slice){NULL, 0}, true);
         } else {
             send_message(s, NULL, 0);

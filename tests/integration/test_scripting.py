@@ -295,6 +295,29 @@ def test_function_load_and_fcall(r):
         r.fcall("incr", 1, "c")
 
 
+def test_function_list_libraryname(r):
+    """FUNCTION LIST filters by a LIBRARYNAME glob (its argv index is now kept
+    instead of a pointer into argv, for clang-tidy), alone or with WITHCODE."""
+    r.function_flush()
+    r.function_load(LIB)
+    r.function_load("#!lua name=other\nredis.register_function('noop', function() return 1 end)")
+
+    def names(libs):
+        return sorted(_pairs(lib)["library_name"] for lib in libs)
+
+    assert names(r.execute_command("FUNCTION", "LIST")) == ["counters", "other"]
+    assert names(r.execute_command("FUNCTION", "LIST", "LIBRARYNAME", "count*")) == ["counters"]
+    libs = r.execute_command("FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "oth?r")
+    assert names(libs) == ["other"]
+    assert "noop" in _pairs(libs[0])["library_code"]
+    assert r.execute_command("FUNCTION", "LIST", "LIBRARYNAME", "nope*") == []
+    with pytest.raises(ResponseError, match="library name argument was not given"):
+        r.execute_command("FUNCTION", "LIST", "LIBRARYNAME")
+    with pytest.raises(ResponseError, match="Unknown argument libraryname"):
+        r.execute_command("FUNCTION", "LIST", "LIBRARYNAME", "a", "libraryname", "b")
+    r.function_flush()
+
+
 def test_function_stats_and_flush(r):
     r.function_flush()
     r.function_load(LIB)
