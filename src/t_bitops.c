@@ -354,7 +354,7 @@ static void cmd_bitpos(struct client *c)
     long long curbytes = bytes - (last_neg ? 1 : 0);
     if (curbytes > 0) {
         pos = bitpos_bytes(p + start, (size_t)curbytes, (int)bit);
-        if (bytes == curbytes || (pos != -1 && pos != curbytes << 3)) goto result;
+        if (bytes == curbytes || (pos != -1 && pos != curbytes * 8)) goto result;
         start += curbytes;
         bytes -= curbytes;
     }
@@ -362,11 +362,11 @@ static void cmd_bitpos(struct client *c)
     pos = bitpos_bytes(&tmp, 1, (int)bit);
 result:
     /* With an explicit end, a 0 found only past the range does not count. */
-    if (end_given && bit == 0 && pos == bytes << 3) {
+    if (end_given && bit == 0 && pos == bytes * 8) {
         reply_int(c, -1);
         return;
     }
-    if (pos != -1) pos += start << 3;
+    if (pos != -1) pos += start * 8;
     reply_int(c, pos);
 }
 
