@@ -10,6 +10,7 @@
 #include "ember/server.h"
 
 #include <limits.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,9 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    /* As Redis's main(): SORT ... ALPHA compares with strcoll() in the
+     * environment's collation. */
+    setlocale(LC_COLLATE, "");
     config_init(&server.cfg);
     server.executable = absolute_path(argv[0]);
     char err[2048];
