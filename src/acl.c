@@ -1692,7 +1692,8 @@ static uint16_t variable_keyspec_flags(const struct command *cmd, const struct s
  * with its own spec's flags, as Redis does. Returns the denied key's
  * position, 0 if all are allowed, or -1 when the specs cannot say (no
  * metadata, arguments that do not fit, a spec whose flags depend on the
- * arguments such as SET ... GET, or an incomplete one such as SORT's). */
+ * arguments such as SET ... GET, or an incomplete one without a getkeys
+ * function). */
 static int keys_denied_by_specs(const struct acl_selector *s, const struct command *cmd,
                                 const struct slice *argv, int argc)
 {
@@ -1701,7 +1702,7 @@ static int keys_denied_by_specs(const struct acl_selector *s, const struct comma
     if (m == NULL) return -1;
     struct meta_key stack_keys[32];
     struct meta_key *keys = argc <= 32 ? stack_keys : em_malloc((size_t)argc * sizeof(*keys));
-    int n = command_meta_get_keys(m, argc, argv, keys, argc <= 32 ? 32 : argc);
+    int n = command_get_keys(cmd, argc, argv, keys, argc <= 32 ? 32 : argc);
     int denied = n < 0 ? -1 : 0;
     for (int i = 0; i < n && denied == 0; i++) {
         uint16_t flags = keys[i].flags;

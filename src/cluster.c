@@ -160,7 +160,7 @@ int cluster_command_slot(const struct command *cmd, int argc, const struct slice
      * error. */
     struct meta_key stack[32];
     struct meta_key *keys = argc <= 32 ? stack : em_malloc(sizeof(*keys) * (size_t)argc);
-    int n = command_meta_get_keys(m, argc, argv, keys, argc);
+    int n = command_get_keys(cmd, argc, argv, keys, argc);
     int slot = -1;
     for (int i = 0; i < n && slot != CLUSTER_CROSSSLOT; i++) {
         if (!fold_slot(argv[keys[i].pos], &slot)) slot = CLUSTER_CROSSSLOT;

@@ -149,6 +149,14 @@ struct command *command_lookup(struct slice name)
     return NULL;
 }
 
+int command_get_keys(const struct command *cmd, int argc, const struct slice *argv,
+                     struct meta_key *out, int max)
+{
+    int n = cmd->meta != NULL ? command_meta_get_keys(cmd->meta, argc, argv, out, max) : -1;
+    if (n < 0 && cmd->getkeys != NULL) n = cmd->getkeys(argc, argv, out, max);
+    return n;
+}
+
 void command_foreach(void (*fn)(struct command *cmd, void *arg), void *arg)
 {
     for (size_t f = 0; f < FAMILY_COUNT; f++) {

@@ -887,7 +887,7 @@ static void getkeys_generic(struct client *c, bool with_flags)
     struct meta_key *keys = argc <= 16 ? stack : em_malloc(sizeof(*keys) * (size_t)argc);
     const struct slice *argv = c->argv + 2;
     int n = strcmp(name, "set") == 0 ? set_get_keys(argc, argv, keys)
-                                     : command_meta_get_keys(m, argc, argv, keys, argc);
+                                     : command_get_keys(cmd, argc, argv, keys, argc);
     if (n <= 0) {
         if (cmd->flags & CMD_NO_MANDATORY_KEYS) {
             reply_empty_array(c);

@@ -17,6 +17,7 @@
  * from a script) is sorted ALPHA instead, so the stored order replays. */
 #include "ember/client.h"
 #include "ember/command.h"
+#include "ember/command_meta.h"
 #include "ember/config.h"
 #include "ember/db.h"
 #include "ember/hash.h"
@@ -416,10 +417,33 @@ static void cmd_sort_ro(struct client *c)
     "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the "       \
     "number of returned elements. When the elements are not sorted, complexity is O(N)."
 
+/* Redis's sortGetKeys: the sorted key (read) and the STORE destination
+ * (overwritten), the last STORE counting; LIMIT's two arguments and BY's and
+ * GET's one are skipped, so a pattern named "store" is not taken for the
+ * option. */
+static int sort_get_keys(int argc, const struct slice *argv, struct meta_key *out, int max)
+{
+    if (argc < 2 || max < 2) return -1;
+    int n = 0;
+    out[n++] = (struct meta_key){1, KS_RO | KS_ACCESS};
+    int store = 0;
+    for (int i = 2; i < argc; i++) {
+        if (slice_eq_nocase(argv[i], "limit")) {
+            i += 2;
+        } else if (slice_eq_nocase(argv[i], "get") || slice_eq_nocase(argv[i], "by")) {
+            i += 1;
+        } else if (slice_eq_nocase(argv[i], "store") && i + 1 < argc) {
+            store = i + 1;
+        }
+    }
+    if (store != 0) out[n++] = (struct meta_key){store, KS_OW | KS_UPDATE};
+    return n;
+}
+
 /* clang-format off */
 struct command sort_commands[] = {
     {.name = "sort", .proc = cmd_sort, .arity = -2, .flags = CMD_WRITE | CMD_DENYOOM,
-     .first_key = 1, .last_key = 1, .key_step = 1, .group = "generic",
+     .first_key = 1, .last_key = 1, .key_step = 1, .getkeys = sort_get_keys, .group = "generic",
      .summary = "Sort the elements in a list, set or sorted set", .since = "1.0.0",
      .complexity = SORT_CX},
     {.name = "sort_ro", .proc = cmd_sort_ro, .arity = -2, .flags = CMD_READONLY,

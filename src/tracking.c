@@ -332,7 +332,7 @@ static void remember_keys(struct client *owner, struct client *c, const struct c
     if (m != NULL) {
         struct meta_key local[16];
         struct meta_key *keys = c->argc <= 16 ? local : em_malloc((size_t)c->argc * sizeof(*keys));
-        int n = command_meta_get_keys(m, c->argc, c->argv, keys, c->argc);
+        int n = command_get_keys(cmd, c->argc, c->argv, keys, c->argc);
         for (int i = 0; i < n; i++) {
             if (!(keys[i].flags & KS_NOT_KEY)) remember_key(owner->id, c->argv[keys[i].pos]);
         }

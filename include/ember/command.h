@@ -41,6 +41,10 @@ enum command_flag {
 };
 
 typedef void command_proc(struct client *c);
+struct meta_key;
+/* Finds the keys of argv[0..argc) where key specs cannot (Redis's
+ * getkeys_proc, e.g. SORT's STORE destination); as command_get_keys(). */
+typedef int command_getkeys_proc(int argc, const struct slice *argv, struct meta_key *out, int max);
 
 struct command {
     const char *name; /* lower case, as Redis reports it */
@@ -48,8 +52,9 @@ struct command {
     int arity; /* counts the name; negative: at least -arity */
     uint32_t flags;
     int first_key, last_key, key_step;
-    const char *group;   /* "string", "generic", "connection", ... */
-    const char *summary; /* one line, for COMMAND DOCS */
+    command_getkeys_proc *getkeys; /* NULL: the key specs say it all */
+    const char *group;             /* "string", "generic", "connection", ... */
+    const char *summary;           /* one line, for COMMAND DOCS */
     const char *since;
     const char *complexity;
     /* Subcommands ("config" -> get/set/...), NULL-name terminated, or NULL. */
@@ -97,6 +102,12 @@ extern struct command sort_commands[];
 void command_setup(void);
 /* Finds a top-level command by name (any case), or NULL. */
 struct command *command_lookup(struct slice name);
+/* The keys of argv[0..argc) (argv[0] the command's name), as Redis's
+ * getKeysFromCommandWithSpecs finds them: by the key specs, or by the
+ * command's getkeys function where the specs are incomplete. Writes at most
+ * `max` to out; returns how many, or -1 when the arguments do not fit. */
+int command_get_keys(const struct command *cmd, int argc, const struct slice *argv,
+                     struct meta_key *out, int max);
 /* Executes c->argv as a command (lookup, checks, handler, stats); inside
  * MULTI, queues it instead. */
 void command_dispatch(struct client *c);

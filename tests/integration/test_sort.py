@@ -214,3 +214,38 @@ def test_random_walk_matches_redis(pair):
         cmd = random_sort_command(rng)
         pair.both(*cmd)
         pair.both("LRANGE", "d", "0", "-1")
+
+
+def test_store_destination_is_a_key(pair):
+    """SORT's STORE destination is found as Redis's sortGetKeys finds it (the
+    last STORE; LIMIT, BY and GET arguments skipped): COMMAND GETKEYS lists
+    it, and ACL key patterns judge it as a write."""
+    pair.run([
+        ("COMMAND", "GETKEYS", "SORT", "src", "STORE", "dst"),
+        ("COMMAND", "GETKEYSANDFLAGS", "SORT", "src", "LIMIT", "0", "1", "STORE", "a", "STORE", "b"),
+        ("COMMAND", "GETKEYS", "SORT", "src", "BY", "store", "GET", "store"),
+        ("COMMAND", "GETKEYS", "SORT", "src", "STORE"),
+        ("RPUSH", "src:l", "3", "1", "2"),
+        ("ACL", "SETUSER", "sorter", "on", "nopass", "+@all", "%R~src:*", "%RW~out:*"),
+        ("AUTH", "sorter", "x"),
+        ("SORT", "src:l", "STORE", "out:d"),
+        ("SORT", "src:l", "STORE", "src:d"),
+        ("SORT", "src:l", "STORE", "elsewhere"),
+        ("SORT", "src:l", "LIMIT", "0", "2"),
+        ("AUTH", "default", "x"),
+        ("LRANGE", "out:d", "0", "-1"),
+        ("EXISTS", "src:d", "elsewhere"),
+        ("ACL", "DELUSER", "sorter"),
+    ])
+
+
+def test_store_destination_counts_for_cluster_slots(node, ref_node):
+    e, r = node.raw(), ref_node.raw()
+    try:
+        for cmd in [("SORT", "{a}l", "STORE", "{a}d"), ("SORT", "{a}l", "STORE", "{b}d"),
+                    ("SORT", "{a}l", "LIMIT", "0", "1", "STORE", "{b}d")]:
+            assert e.call(*cmd) == r.call(*cmd), cmd
+        assert e.call("SORT", "{a}l", "STORE", "{b}d").startswith(b"-CROSSSLOT")
+    finally:
+        e.close()
+        r.close()
