@@ -465,7 +465,10 @@ static void manifest_line(struct bytes *b, const struct aof_file *f)
 {
     char line[600];
     int n = snprintf(line, sizeof(line), "file %s seq %lld type %c\n", f->name, f->seq, f->type);
-    bytes_cat(b, line, (size_t)n);
+    if (n < 0) return;
+    /* A name too long for the line is cut, never read past (file names
+     * stop at 255 bytes, so this does not happen). */
+    bytes_cat(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
 static int fsync_dir(const char *dir)

@@ -136,7 +136,7 @@ void reply_status(struct client *c, const char *s)
     char stack[256];
     char *buf = len + 3 <= sizeof(stack) ? stack : em_malloc(len + 3);
     buf[0] = '+';
-    memcpy(buf + 1, s, len);
+    memcpy(buf + 1, s, len); /* NOLINT(bugprone-not-null-terminated-result): a RESP frame */
     buf[len + 1] = '\r';
     buf[len + 2] = '\n';
     reply_raw(c, buf, len + 3);
