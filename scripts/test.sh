@@ -7,9 +7,12 @@
 #      jemalloc): the same suite; any sanitizer report or leak fails it;
 #   3. a short fuzz run (scripts/fuzz.sh: every libFuzzer target for
 #      FUZZ_SECONDS, 20 s, from the seed corpus in tests/fuzz/corpus) when
-#      clang is installed (deps.sh installs it); a crash, hang or leak fails.
-# Set EMBER_TEST_QUICK=1 to skip the Asan pass and the fuzz run while
-# developing (EMBER_TEST_FUZZ=0 skips only the fuzz run).
+#      clang is installed (deps.sh installs it); a crash, hang or leak fails;
+#   4. static analysis (scripts/lint.sh: cppcheck, and clang-tidy with the
+#      project's .clang-tidy, about 2-3 minutes on 2 cores); any finding fails.
+# Set EMBER_TEST_QUICK=1 to skip the Asan pass, the fuzz run and the lint
+# while developing (EMBER_TEST_FUZZ=0 skips only the fuzz run,
+# EMBER_TEST_LINT=0 only the lint).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh" test
@@ -35,5 +38,8 @@ if [ "${EMBER_TEST_QUICK:-0}" != 1 ] && [ "${EMBER_TEST_FUZZ:-1}" != 0 ]; then
     else
         echo "== fuzz: skipped, clang is not installed (scripts/deps.sh test installs it)"
     fi
+fi
+if [ "${EMBER_TEST_QUICK:-0}" != 1 ] && [ "${EMBER_TEST_LINT:-1}" != 0 ]; then
+    "$root/scripts/lint.sh"
 fi
 echo "== all tests passed"
