@@ -199,6 +199,38 @@ bool db_delete(struct db *db, struct slice key)
     return true;
 }
 
+void db_replace_entry(struct db *db, const struct db_ref *ref, struct dict_node *old,
+                      struct dict_node *n)
+{
+    obj_set_lru(n, obj_lru(old));
+    db_replace(db, ref, n);
+    obj_destroy(old);
+}
+
+/* sdsMakeRoomFor's limit on doubling. */
+#define STRING_MAX_PREALLOC (1024 * 1024)
+
+struct dict_node *db_string_make_room(struct db *db, const struct db_ref *ref, struct dict_node *o,
+                                      size_t newlen)
+{
+    char buf[UTIL_LL_STR_SIZE];
+    struct slice cur = obj_string(o, buf);
+    /* Only entries built by obj_create_raw() keep their bytes where
+     * obj_string_mut() points (a long SET value is RAW with a short
+     * length prefix). */
+    bool writable = obj_enc(o) == OBJ_ENC_RAW && cur.ptr == obj_string_mut(o);
+    if (writable && newlen <= cur.len + obj_string_room(o)) return o;
+
+    size_t spare = 0;
+    if (newlen > cur.len) {
+        size_t target = newlen < STRING_MAX_PREALLOC ? newlen * 2 : newlen + STRING_MAX_PREALLOC;
+        spare = target - cur.len;
+    }
+    struct dict_node *n = obj_create_raw(dict_node_key(o), cur, spare, obj_expire(o));
+    db_replace_entry(db, ref, o, n);
+    return n;
+}
+
 void db_set(struct db *db, struct dict_node *o)
 {
     struct slice key = dict_node_key(o);

@@ -6,7 +6,7 @@
  * of zero bits. Writes past the end grow the string with zero bytes; as
  * Redis's lookupStringForBitCommand does, a written value is always "raw"
  * (a new one exactly as long as needed, an existing one grown with sds's
- * doubling, see t_string.c's string_make_room), even when no bit changes.
+ * doubling, see db_string_make_room), even when no bit changes.
  *
  * Offsets obey Redis's limit: a bit offset whose byte is at or past
  * proto-max-bulk-len (2^32 bits by default) is refused with "bit offset is
@@ -27,7 +27,6 @@
 #include <string.h>
 
 /* sds's SDS_MAX_PREALLOC: growth reserves at most this much extra. */
-#define STRING_MAX_PREALLOC (1024 * 1024)
 
 #define BIT_OFFSET_ERR "ERR bit offset is not an integer or out of range"
 #define BITFIELD_TYPE_ERR                                                                          \
@@ -35,36 +34,6 @@
     "i64 is."
 
 /* ---- Helpers ---- */
-
-/* Puts `n` where `old` was (found at `ref`) and frees `old`. */
-static void replace_entry(struct db *db, const struct db_ref *ref, struct dict_node *old,
-                          struct dict_node *n)
-{
-    obj_set_lru(n, obj_lru(old));
-    db_replace(db, ref, n);
-    obj_destroy(old);
-}
-
-/* t_string.c's string_make_room (Redis's dbUnshareStringValue plus
- * sdsMakeRoomFor): the entry as a RAW string writable in place up to
- * `newlen` bytes. Keeps the deadline; may move the entry. */
-static struct dict_node *string_make_room(struct db *db, const struct db_ref *ref,
-                                          struct dict_node *o, size_t newlen)
-{
-    char buf[UTIL_LL_STR_SIZE];
-    struct slice cur = obj_string(o, buf);
-    bool writable = obj_enc(o) == OBJ_ENC_RAW && cur.ptr == obj_string_mut(o);
-    if (writable && newlen <= cur.len + obj_string_room(o)) return o;
-
-    size_t spare = 0;
-    if (newlen > cur.len) {
-        size_t target = newlen < STRING_MAX_PREALLOC ? newlen * 2 : newlen + STRING_MAX_PREALLOC;
-        spare = target - cur.len;
-    }
-    struct dict_node *n = obj_create_raw(dict_node_key(o), cur, spare, obj_expire(o));
-    replace_entry(db, ref, o, n);
-    return n;
-}
 
 /* Redis's getBitOffsetFromArgument: argv[i] as a bit offset. With `hash`
  * and a width, "#N" means N * bits (BITFIELD's positional form). */
@@ -125,7 +94,7 @@ static struct dict_node *lookup_string_for_bits(struct client *c, uint64_t maxbi
         return o;
     }
     size_t cur = obj_strlen(o);
-    o = string_make_room(c->db, &ref, o, need > cur ? need : cur);
+    o = db_string_make_room(c->db, &ref, o, need > cur ? need : cur);
     if (need > cur) {
         memset(obj_string_mut(o) + cur, 0, need - cur);
         obj_string_set_len(o, need);

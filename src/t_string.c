@@ -29,7 +29,6 @@
 #include <string.h>
 
 /* sds's SDS_MAX_PREALLOC: growth reserves at most this much extra. */
-#define STRING_MAX_PREALLOC (1024 * 1024)
 
 /* ---- Helpers ---- */
 
@@ -76,42 +75,6 @@ static bool length_ok_or_reply(struct client *c, unsigned long long size, unsign
         return false;
     }
     return true;
-}
-
-/* Puts `n` where `old` was (found at `ref`) and frees `old`. */
-static void replace_entry(struct db *db, const struct db_ref *ref, struct dict_node *old,
-                          struct dict_node *n)
-{
-    obj_set_lru(n, obj_lru(old));
-    db_replace(db, ref, n);
-    obj_destroy(old);
-}
-
-/* Returns the string entry `o` (found at `ref`) as a RAW string whose bytes
- * obj_string_mut() can write in place up to `newlen`; the bytes past the
- * current length are unspecified. As Redis's dbUnshareStringValue and
- * sdsMakeRoomFor do: an encoded value is copied out exactly, and a string
- * that must grow gets room for twice its new length (or 1 MB more). Keeps
- * the deadline; may move the entry. */
-static struct dict_node *string_make_room(struct db *db, const struct db_ref *ref,
-                                          struct dict_node *o, size_t newlen)
-{
-    char buf[UTIL_LL_STR_SIZE];
-    struct slice cur = obj_string(o, buf);
-    /* Only entries built by obj_create_raw() keep their bytes where
-     * obj_string_mut() points (a long SET value is RAW with a short
-     * length prefix). */
-    bool writable = obj_enc(o) == OBJ_ENC_RAW && cur.ptr == obj_string_mut(o);
-    if (writable && newlen <= cur.len + obj_string_room(o)) return o;
-
-    size_t spare = 0;
-    if (newlen > cur.len) {
-        size_t target = newlen < STRING_MAX_PREALLOC ? newlen * 2 : newlen + STRING_MAX_PREALLOC;
-        spare = target - cur.len;
-    }
-    struct dict_node *n = obj_create_raw(dict_node_key(o), cur, spare, obj_expire(o));
-    replace_entry(db, ref, o, n);
-    return n;
 }
 
 /* A string entry as Redis's createStringObject makes it: "embstr" or "raw",
@@ -171,7 +134,7 @@ static void cmd_getset(struct client *c)
         db_insert(c->db, &ref, o);
     } else {
         reply_string_value(c, old);
-        replace_entry(c->db, &ref, old, o);
+        db_replace_entry(c->db, &ref, old, o);
     }
     db_touch(c->db, c->argv[1]);
     notify_string(c, "set", c->argv[1]);
@@ -356,7 +319,7 @@ static void set_generic(struct client *c, unsigned flags, int val_arg, int expir
     if (old == NULL) {
         db_insert(c->db, &ref, obj_create_string(c->argv[1], c->argv[val_arg], when));
     } else if (!obj_overwrite_string(old, c->argv[val_arg], when)) {
-        replace_entry(c->db, &ref, old, obj_create_string(c->argv[1], c->argv[val_arg], when));
+        db_replace_entry(c->db, &ref, old, obj_create_string(c->argv[1], c->argv[val_arg], when));
     }
     db_touch(c->db, c->argv[1]);
     notify_string(c, "set", c->argv[1]);
@@ -499,7 +462,7 @@ static void cmd_append(struct client *c)
         size_t cur = obj_strlen(o);
         if (!length_ok_or_reply(c, cur, add.len)) return;
         len = cur + add.len;
-        o = string_make_room(c->db, &ref, o, len);
+        o = db_string_make_room(c->db, &ref, o, len);
         if (add.len > 0) memcpy(obj_string_mut(o) + cur, add.ptr, add.len);
         obj_string_set_len(o, len);
     }
@@ -540,7 +503,7 @@ static void cmd_setrange(struct client *c)
         o = obj_create_raw(c->argv[1], SLICE_LIT(""), end, -1); /* exact, as Redis */
         db_insert(c->db, &ref, o);
     } else {
-        o = string_make_room(c->db, &ref, o, len);
+        o = db_string_make_room(c->db, &ref, o, len);
     }
     char *p = obj_string_mut(o);
     if ((size_t)offset > cur) memset(p + cur, 0, (size_t)offset - cur);
@@ -582,7 +545,7 @@ static void incr_generic(struct client *c, long long incr)
     } else if (obj_enc(o) == OBJ_ENC_INT) {
         obj_set_int(o, value);
     } else {
-        replace_entry(c->db, &ref, o, obj_create_int(dict_node_key(o), value, obj_expire(o)));
+        db_replace_entry(c->db, &ref, o, obj_create_int(dict_node_key(o), value, obj_expire(o)));
     }
     db_touch(c->db, c->argv[1]);
     notify_string(c, "incrby", c->argv[1]);
@@ -653,7 +616,8 @@ static void cmd_incrbyfloat(struct client *c)
     if (o == NULL) {
         db_insert(c->db, &ref, create_plain_string(c->argv[1], result, -1));
     } else {
-        replace_entry(c->db, &ref, o, create_plain_string(dict_node_key(o), result, obj_expire(o)));
+        db_replace_entry(c->db, &ref, o,
+                         create_plain_string(dict_node_key(o), result, obj_expire(o)));
     }
     db_touch(c->db, c->argv[1]);
     notify_string(c, "incrbyfloat", c->argv[1]);

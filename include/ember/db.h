@@ -131,6 +131,18 @@ struct dict_node *db_take(struct db *db, const struct db_ref *ref);
 
 /* Inserts or overwrites `key` with `o` (SET): the old value is freed. */
 void db_set(struct db *db, struct dict_node *o);
+/* Puts `n` where `old` was (found at `ref`), with old's lru, and frees
+ * `old`. */
+void db_replace_entry(struct db *db, const struct db_ref *ref, struct dict_node *old,
+                      struct dict_node *n);
+/* Returns the string entry `o` (found at `ref`) as a RAW string whose bytes
+ * obj_string_mut() can write in place up to `newlen`; the bytes past the
+ * current length are unspecified. As Redis's dbUnshareStringValue and
+ * sdsMakeRoomFor do: an encoded value is copied out exactly, and a string
+ * that must grow gets room for twice its new length (or 1 MB more). Keeps
+ * the deadline; may move the entry (APPEND, SETRANGE, SETBIT, BITFIELD). */
+struct dict_node *db_string_make_room(struct db *db, const struct db_ref *ref, struct dict_node *o,
+                                      size_t newlen);
 
 /* Sets (ms >= 0) or removes (ms < 0) the deadline of the entry at `ref`;
  * returns the entry, which may have moved. */
