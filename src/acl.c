@@ -2030,6 +2030,36 @@ const char *acl_script_check(struct client *caller, const struct command *cmd,
     }
 }
 
+/* Redis's ACLSelectorHasUnrestrictedKeyAccess for reading: allkeys, or a
+ * pattern "*" with R. */
+static bool selector_reads_every_key(const struct acl_selector *s)
+{
+    if (s->flags & SEL_ALLKEYS) return true;
+    for (int i = 0; i < s->nkeys; i++) {
+        const struct acl_pattern *p = &s->keys[i];
+        if ((p->perm & PERM_READ) && p->len == 1 && p->text[0] == '*') return true;
+    }
+    return false;
+}
+
+bool acl_full_key_access(const struct client *c, const struct command *cmd)
+{
+    /* Inside a script the command runs for the script's caller. */
+    const struct client *who =
+        server.script_caller != NULL && c != server.script_caller ? server.script_caller : c;
+    const struct acl_user *u = checked_user(who);
+    if (u == NULL || u->unrestricted) return true;
+    for (int i = -1; i < u->nselectors; i++) {
+        const struct acl_selector *s = i < 0 ? &u->root : &u->selectors[i];
+        int at;
+        if (selector_reads_every_key(s) &&
+            selector_check(s, cmd, c->argv, c->argc, &at) == ACL_OK) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool acl_allowed(const struct client *caller, const struct command *cmd, const struct slice *argv,
                  int argc)
 {

@@ -15,6 +15,7 @@
  * Like Redis, a sorted set is converted to a skip list first (OBJECT
  * ENCODING says so afterwards), and a set sorted BY nosort into STORE (or
  * from a script) is sorted ALPHA instead, so the stored order replays. */
+#include "ember/acl.h"
 #include "ember/client.h"
 #include "ember/command.h"
 #include "ember/command_meta.h"
@@ -191,10 +192,18 @@ static void sort_generic(struct client *c, bool readonly)
             } else if (server.cfg.cluster_enabled) {
                 reply_error(c, "ERR BY option of SORT denied in Cluster mode.");
                 goto out;
+            } else if (acl_enforced && !acl_full_key_access(c, c->cmd)) {
+                reply_error(c, "ERR BY option of SORT denied due to insufficient ACL permissions.");
+                goto out;
             }
         } else if (arg_is(c, j, "get") && leftargs >= 1) {
             if (server.cfg.cluster_enabled) {
                 reply_error(c, "ERR GET option of SORT denied in Cluster mode.");
+                goto out;
+            }
+            if (acl_enforced && !acl_full_key_access(c, c->cmd)) {
+                reply_error(c,
+                            "ERR GET option of SORT denied due to insufficient ACL permissions.");
                 goto out;
             }
             gets[ngets++] = ++j;

@@ -84,6 +84,11 @@ bool acl_exec_check_or_reply(struct client *c, const struct command *cmd);
  * "lua") and returns Redis's script error text (static). */
 const char *acl_script_check(struct client *caller, const struct command *cmd,
                              const struct slice *argv, int argc);
+/* Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess: whether a selector of
+ * c's user (the script caller's inside a script) that allows c's command
+ * also allows every key (SORT's BY and GET patterns read keys no argument
+ * names). */
+bool acl_full_key_access(const struct client *c, const struct command *cmd);
 /* redis.acl_check_cmd: the same test, without logging. */
 bool acl_allowed(const struct client *caller, const struct command *cmd, const struct slice *argv,
                  int argc);

@@ -249,3 +249,25 @@ def test_store_destination_counts_for_cluster_slots(node, ref_node):
     finally:
         e.close()
         r.close()
+
+
+@pytest.mark.parametrize("rules", [
+    ("~*",), ("allkeys",), ("%R~*",), ("%W~*",), ("~l*", "~w_*"), ("~l*", "(~* +@all)"),
+    ("~l*", "(~* -sort)"), ("~l*", "~w_*", "(%R~* +@all)"),
+])
+def test_by_and_get_patterns_need_every_key(pair, rules):
+    """BY and GET patterns read keys no argument names: Redis allows them only
+    to a user whose selector for SORT allows every key."""
+    pair.run([
+        ("RPUSH", "l", "2", "1"), ("SET", "w_1", "9"), ("SET", "w_2", "8"),
+        ("ACL", "SETUSER", "s", "reset", "on", "nopass", "+@all", *rules),
+        ("AUTH", "s", "x"),
+        ("SORT", "l", "BY", "w_*"),
+        ("SORT", "l", "GET", "#"),
+        ("SORT_RO", "l", "BY", "w_*", "GET", "w_*"),
+        ("SORT", "l", "BY", "nosort"),
+        ("SORT", "l"),
+        ("EVAL", "return redis.pcall('SORT', KEYS[1], 'BY', 'w_*')", "1", "l"),
+        ("AUTH", "default", "x"),
+        ("ACL", "DELUSER", "s"),
+    ])
